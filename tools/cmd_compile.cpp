@@ -14,14 +14,17 @@ namespace bulwark {
 int cmd_compile(const Args& args)
 {
     std::vector<std::string> policies;
-    bool dump = false, audit = false;
+    bool dump = false, audit = false, json = false;
     po::options_description desc(
-        "usage: bulwark compile --policy PATH... --dump [--audit]\n\n"
-        "Compile policies into the map image bulwark would load, and print it.\n\n"
-        "example:\n  bulwark compile --policy policies/default --dump\n\noptions");
+        "usage: bulwark compile --policy PATH... --dump [--json] [--audit]\n\n"
+        "Compile policies into the map image bulwark would load, and print it: every\n"
+        "map, every key and value, and the rule (or [defaults] line) each policy's\n"
+        "verdict in it came from. Compiled on this machine, as bulwark run would.\n\n"
+        "examples:\n  bulwark compile --policy policies/default --dump\n"
+        "  bulwark compile --policy web.toml --dump --json | jq '.maps.name_rules[].path'\n\noptions");
     desc.add_options()("help,h", "this help")("policy,p", po::value(&policies)->multitoken()->required(),
                                               "policy file or directory (repeatable)")(
-        "dump", po::bool_switch(&dump), "print the map image")("audit", po::bool_switch(&audit),
+        "dump", po::bool_switch(&dump), "print the map image")("json", po::bool_switch(&json), "as JSON")("audit", po::bool_switch(&audit),
                                                                "compile as bulwark run --audit would");
     po::variables_map vm;
     try {
@@ -39,7 +42,10 @@ int cmd_compile(const Args& args)
     options.global_audit = audit;
     auto compiled = load_and_compile(policies, options, std::cerr);
     if (!compiled) return exit_policy_errors;
-    if (dump) dump_image(compiled->image, std::cout);
+    if (dump && json)
+        dump_image_json(compiled->image, std::cout);
+    else if (dump)
+        dump_image(compiled->image, std::cout);
     return exit_ok;
 }
 

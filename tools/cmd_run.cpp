@@ -1,6 +1,7 @@
-// bulwark run: load, enforce, report (DESIGN.md). Prints {"type":"ready"}
-// once the policy set is live; on SIGINT/SIGTERM detaches every hook,
-// drains the ring buffer, prints {"type":"stats"} and exits 0.
+// bulwark run: load, enforce, monitor, report (DESIGN.md). Prints
+// {"type":"ready"} once the policy set is live; on SIGINT/SIGTERM detaches
+// every hook, drains the ring buffer, prints {"type":"stats"} and exits 0.
+// BPF-LSM objects load only for rules (monitor/run_plan.hpp).
 #include "commands.hpp"
 #include "compile/system_view.hpp"
 #include "events/decoder.hpp"
@@ -10,6 +11,7 @@
 #include "kernel/bpf_programs.hpp"
 #include "kernel/policy_publisher.hpp"
 #include "kernel/probe.hpp"
+#include "monitor/run_plan.hpp"
 #include "policy_loading.hpp"
 #include "util/error.hpp"
 
@@ -25,7 +27,7 @@ namespace po = boost::program_options;
 namespace bulwark {
 namespace {
 
-void write_ready(EventSink& sink, uint32_t generation, bool audit, const MapImage& image,
+void write_ready(EventSink& sink, uint32_t generation, const char* mode, const MapImage& image,
                  const std::vector<std::string>& programs)
 {
     std::vector<std::string> names;
@@ -34,7 +36,7 @@ void write_ready(EventSink& sink, uint32_t generation, bool audit, const MapImag
     JsonLine(line)
         .field("type", "ready")
         .field("generation", generation)
-        .field("mode", audit ? "audit" : "enforce")
+        .field("mode", mode)
         .field("policies", names)
         .field("programs", programs)
         .end();
@@ -54,10 +56,35 @@ void write_stats(EventSink& sink, uint32_t generation, const EventDecoder& decod
         .field("denied", s[BW_STAT_DENIED])
         .field("would_deny", s[BW_STAT_WOULD_DENY])
         .field("audited", s[BW_STAT_AUDITED])
+        .field("exec_denied", s[BW_STAT_EXEC_DENIED])
+        .field("connect_denied", s[BW_STAT_CONNECT_DENIED])
         .field("walk_too_deep", s[BW_STAT_WALK_TOO_DEEP])
         .field("map_missing", s[BW_STAT_MAP_MISSING])
+        .field("monitor_events", s[BW_STAT_MON_REPORTED])
+        .field("suppressed", s[BW_STAT_MON_SUPPRESSED])
+        .field("unresolved", s[BW_STAT_MON_UNRESOLVED])
+        .field("killed", s[BW_STAT_MON_KILLED])
+        .field("kill_failed", s[BW_STAT_MON_KILL_FAILED])
         .end();
     sink.write(line);
+}
+
+// The kernel must enforce the set's rules. When it cannot and the set also
+// holds monitors, say which rules stand in the way: the monitors alone
+// would run.
+void require_enforcement(const RunPlan& plan)
+{
+    try {
+        require_lsm_enforcement(probe_kernel());
+    } catch (const Error& e) {
+        if (!plan.monitors) throw;
+        std::string rules;
+        for (const auto& r : plan.lsm_rules) rules += (rules.empty() ? "" : ", ") + r;
+        throw Error(std::string(e.what()) + "; these rules need BPF-LSM: " + rules,
+                    "monitors run without BPF-LSM: remove those rules (or load them on a kernel that enforces, "
+                    "see bulwark probe) to run the monitors alone here",
+                    e.exit_code());
+    }
 }
 
 }  // namespace
@@ -70,8 +97,9 @@ int cmd_run(const Args& args)
     uint32_t ring_mb = 4;
     po::options_description desc(
         "usage: bulwark run --policy PATH... [--audit] [--events FILE]\n\n"
-        "Load the policies, enforce them in the kernel (BPF-LSM), and write every\n"
-        "verdict as a JSON line. PATH is a policy file or a directory of *.toml.\n\n"
+        "Load the policies, enforce their rules in the kernel (BPF-LSM), run their\n"
+        "monitors (tracepoints; no BPF-LSM needed), and write every verdict and\n"
+        "monitor event as a JSON line. PATH is a policy file or a directory of *.toml.\n\n"
         "examples:\n"
         "  bulwark run --policy policies/default --events -\n"
         "  bulwark run --policy web.toml --audit --events /var/log/bulwark.jsonl\n\n"
@@ -104,12 +132,14 @@ int cmd_run(const Args& args)
     auto compiled = load_and_compile(policies, options, std::cerr);
     if (!compiled) return exit_policy_errors;
 
-    require_lsm_enforcement(probe_kernel());
+    // LSM objects only for rules; monitors run on any kernel with tracepoints.
+    const RunPlan plan = plan_run(compiled->policies, compiled->image);
+    if (plan.enforcement) require_enforcement(plan);
     install_libbpf_logging(verbose);
     std::signal(SIGPIPE, SIG_IGN);
 
     FdSink sink(events);
-    BpfPrograms programs({static_cast<uint32_t>(::getpid()), ring_mb << 20}, {"file_open"});
+    BpfPrograms programs({static_cast<uint32_t>(::getpid()), ring_mb << 20}, plan.objects);
     PolicyPublisher publisher(programs.maps());
     CgroupNames cgroups(RealSystem().cgroup2_mount().value_or(""));
     EventDecoder decoder(cgroups);
@@ -128,8 +158,10 @@ int cmd_run(const Args& args)
         io.stop();
     });
     stream.start();
-    write_ready(sink, generation, audit, *image, programs.attached());
-    std::cerr << "bulwark: " << (audit ? "auditing " : "enforcing ") << image->policies.size()
+    const char* mode = audit ? "audit" : plan.enforcement ? "enforce" : "monitor";
+    write_ready(sink, generation, mode, *image, programs.attached());
+    std::cerr << "bulwark: " << (audit ? "auditing " : plan.enforcement ? "enforcing " : "monitoring ")
+              << image->policies.size()
               << " policies (generation " << generation << ") through";
     for (const auto& p : programs.attached()) std::cerr << ' ' << p;
     std::cerr << "; SIGTERM or Ctrl-C detaches\n";

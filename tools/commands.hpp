@@ -13,5 +13,8 @@ int cmd_run(const Args& args);
 int cmd_lint(const Args& args);
 int cmd_compile(const Args& args);
 int cmd_probe(const Args& args);
+int cmd_explain(const Args& args);
+int cmd_test(const Args& args);
+int cmd_report(const Args& args);
 
 }  // namespace bulwark

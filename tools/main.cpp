@@ -20,6 +20,9 @@ const std::map<std::string, Command>& commands()
         {"lint", {bulwark::cmd_lint, "check policies; diagnostics as file:line:col"}},
         {"compile", {bulwark::cmd_compile, "print the map image the policies compile to"}},
         {"probe", {bulwark::cmd_probe, "say whether this kernel can enforce, and why not"}},
+        {"explain", {bulwark::cmd_explain, "the verdict on one operation, the deciding rule, and why"}},
+        {"test", {bulwark::cmd_test, "run the [[test]] cases of policies; N passed, N failed"}},
+        {"report", {bulwark::cmd_report, "summarise a dry run's events; suggest allow rules"}},
     };
     return table;
 }
@@ -32,8 +35,11 @@ void usage(std::ostream& out)
            "  bulwark run --policy policies/default --events -\n"
            "  bulwark run --policy web.toml --audit --events /var/log/bulwark.jsonl\n"
            "  bulwark lint policies/\n"
+           "  bulwark test policies/\n"
+           "  bulwark explain --policy policies/default --uid 1000 exec /tmp/payload\n"
            "  bulwark compile --policy web.toml --dump\n"
-           "\n`bulwark <command> --help` describes each command.\n";
+           "  bulwark report /var/log/bulwark.jsonl --policy web.toml --suggest\n"
+           "\n`bulwark <command> --help` describes each command; man -l man/bulwark.1 all of them.\n";
 }
 
 }  // namespace

@@ -101,6 +101,23 @@ vmt_build_initramfs() {
     mknod -m 666 "$root/dev/null" c 1 3
 
     if [[ -n $guest ]]; then strip --strip-debug -o "$root/bin/bulwark-guest-tests" "$guest"; fi
+    # The programs the exec tests run (vm-tests/CMakeLists.txt builds them in
+    # guest-bin/ beside the runner) go to /usr/libexec/bwt/; a dynamically
+    # linked one brings its loader and libraries, at the paths it names.
+    local helpers=""
+    [[ -n $guest ]] && helpers=$(dirname "$guest")/guest-bin
+    if [[ -n $helpers && -d $helpers ]]; then
+        mkdir -p "$root/usr/libexec/bwt"
+        local helper lib
+        for helper in "$helpers"/*; do
+            strip --strip-debug -o "$root/usr/libexec/bwt/$(basename "$helper")" "$helper"
+            while read -r lib; do
+                [[ -e $root$lib ]] && continue
+                mkdir -p "$root$(dirname "$lib")"
+                cp -L "$lib" "$root$lib"
+            done < <(ldd "$helper" 2>/dev/null | grep -o '/[^ ]*' || true)
+        done
+    fi
     if [[ -n $bulwark ]]; then strip --strip-debug -o "$root/bin/bulwark" "$bulwark" 2>/dev/null || cp "$bulwark" "$root/bin/bulwark"; fi
     if [[ -n $policies && -d $policies ]]; then cp -r "$policies/." "$root/policies/"; fi
 

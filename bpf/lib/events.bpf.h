@@ -35,13 +35,12 @@ static __always_inline void bw_put_path(const struct path *path, char *buf, __u3
 	}
 }
 
-static __always_inline void bw_fill_header(struct bw_event_header *h, __u32 kind, const struct bw_outcome *o,
-					   __u32 generation)
+/* Everything but `exe`: for hooks where bpf_d_path is not allowed. */
+static __always_inline void bw_fill_header_fields(struct bw_event_header *h, __u32 kind, const struct bw_outcome *o,
+						  __u32 generation)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct mm_struct *mm;
-	struct file *exe;
 
 	h->time_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
@@ -59,6 +58,16 @@ static __always_inline void bw_fill_header(struct bw_event_header *h, __u32 kind
 	h->suppressed = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 	h->exe[0] = '\0';
+}
+
+static __always_inline void bw_fill_header(struct bw_event_header *h, __u32 kind, const struct bw_outcome *o,
+					   __u32 generation)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct *mm;
+	struct file *exe;
+
+	bw_fill_header_fields(h, kind, o, generation);
 	mm = task->mm;
 	exe = mm ? mm->exe_file : NULL;
 	if (exe)

@@ -13,6 +13,10 @@
 
 #include "policy_maps.bpf.h"
 
+/* i_mode bits (include/uapi/linux/stat.h). */
+#define BW_S_IFMT      00170000u
+#define BW_S_IFDIR     0040000u
+
 enum bw_walk_end {
 	BW_WALK_FOUND,
 	BW_WALK_ROOT,                /* reached "/" without a key */
@@ -144,6 +148,23 @@ static __always_inline enum bw_walk_end bw_walk(struct file *file, __u32 slot, s
 	w->end = BW_WALK_TOO_DEEP;
 	bpf_loop(BW_WALK_MAX_DEPTH - step, bw_mount_step, w, 0);
 	return w->end;
+}
+
+/* Another name of a file an exact rule names: a hardlink. Only files with
+ * more than one link can have one, so others skip the lookup. */
+static __always_inline const struct bw_path_rule *bw_hardlink_backstop(struct inode *inode, __u32 slot)
+{
+	struct bw_inode_key key = { .role = BW_ROLE_SELF };
+	void *inodes;
+
+	if (inode->i_nlink <= 1 || (inode->i_mode & BW_S_IFMT) == BW_S_IFDIR)
+		return NULL;
+	inodes = bpf_map_lookup_elem(&inode_rules, &slot);
+	if (!inodes)
+		return NULL;
+	key.ino = inode->i_ino;
+	key.dev = inode->i_sb->s_dev;
+	return bpf_map_lookup_elem(inodes, &key);
 }
 
 #endif /* BULWARK_PATH_WALK_BPF_H */

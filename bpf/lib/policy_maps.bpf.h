@@ -85,6 +85,78 @@ struct {
 	});
 } scope_cgroups SEC(".maps");
 
+/* [scope] executable: the program a task runs (mm->exe_file) by identity,
+ * never by comm or path string. The file itself, role SELF ... */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, BW_SLOTS);
+	__type(key, __u32);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(max_entries, 1);
+		__uint(key_size, sizeof(struct bw_inode_key));
+		__uint(value_size, sizeof(__u64));
+	});
+} scope_exe_inodes SEC(".maps");
+
+/* ... and its (parent directory, name), role SELF: a program replaced by an
+ * upgrade (rename over it) keeps its scope. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, BW_SLOTS);
+	__type(key, __u32);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(max_entries, 1);
+		__uint(key_size, sizeof(struct bw_name_key));
+		__uint(value_size, sizeof(__u64));
+	});
+} scope_exe_names SEC(".maps");
+
+/* Connect rules by destination (docs/decisions/004-connect-maps.md):
+ * IPv4 CIDRs (and IPv4-mapped IPv6 destinations) ... */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, BW_SLOTS);
+	__type(key, __u32);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+		__uint(max_entries, 1);
+		__uint(map_flags, BPF_F_NO_PREALLOC);
+		__uint(key_size, sizeof(struct bw_cidr4_key));
+		__uint(value_size, sizeof(struct bw_connect_rule));
+	});
+} connect_v4 SEC(".maps");
+
+/* ... IPv6 CIDRs ... */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, BW_SLOTS);
+	__type(key, __u32);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+		__uint(max_entries, 1);
+		__uint(map_flags, BPF_F_NO_PREALLOC);
+		__uint(key_size, sizeof(struct bw_cidr6_key));
+		__uint(value_size, sizeof(struct bw_connect_rule));
+	});
+} connect_v6 SEC(".maps");
+
+/* ... and, for CIDR entries whose verdict depends on protocol or port,
+ * (entry, protocol, port block) → verdict. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, BW_SLOTS);
+	__type(key, __u32);
+	__array(values, struct {
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+		__uint(max_entries, 1);
+		__uint(map_flags, BPF_F_NO_PREALLOC);
+		__uint(key_size, sizeof(struct bw_port_key));
+		__uint(value_size, sizeof(struct bw_connect_rule));
+	});
+} connect_ports SEC(".maps");
+
 /* Room for one name key: too large for the 512-byte BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

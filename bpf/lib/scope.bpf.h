@@ -65,6 +65,54 @@ static __always_inline __u64 bw_cgroup_scope(const struct bw_policy_set *set, __
 	return m;
 }
 
+/* The program the task runs (mm->exe_file), by identity: its own (dev, ino),
+ * or, when that misses, its (parent directory, name) — the program after an
+ * upgrade replaced it. A symlink or hardlink to the program is the program,
+ * a copy is not, and comm (prctl PR_SET_NAME) plays no part. The compiler
+ * puts every policy naming a file on that file's inode key, so the name
+ * key is only needed when the inode key misses. */
+static __always_inline __u64 bw_executable_scope(const struct bw_policy_set *set, __u32 slot)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bw_inode_key ik = { .role = BW_ROLE_SELF };
+	__u64 m = set->executable_free;
+	struct mm_struct *mm = task->mm;
+	struct bw_name_key *nk;
+	struct dentry *d;
+	void *inodes, *names;
+	struct file *exe;
+	__u32 zero = 0;
+	__u64 *v;
+
+	if (!mm)                     /* a kernel thread runs no program */
+		return m;
+	exe = mm->exe_file;
+	if (!exe)
+		return m;
+	inodes = bpf_map_lookup_elem(&scope_exe_inodes, &slot);
+	names = bpf_map_lookup_elem(&scope_exe_names, &slot);
+	if (!inodes || !names) {
+		bw_count(BW_STAT_MAP_MISSING);
+		return m;
+	}
+	ik.ino = exe->f_inode->i_ino;
+	ik.dev = exe->f_inode->i_sb->s_dev;
+	v = bpf_map_lookup_elem(inodes, &ik);
+	if (v)
+		return m | *v;
+	nk = bpf_map_lookup_elem(&name_scratch, &zero);
+	if (!nk)
+		return m;
+	d = exe->f_path.dentry;
+	__builtin_memset(nk, 0, sizeof(*nk));
+	nk->parent_ino = d->d_parent->d_inode->i_ino;
+	nk->parent_dev = ik.dev;
+	nk->role = BW_ROLE_SELF;
+	bpf_probe_read_kernel_str(nk->name, sizeof(nk->name), d->d_name.name);
+	v = bpf_map_lookup_elem(names, nk);
+	return v ? m | *v : m;
+}
+
 /* Policies of `kind` whose every scope key holds for the current task. */
 static __always_inline __u64 bw_policies_in_scope(const struct bw_policy_set *set, __u32 slot, __u32 kind)
 {
@@ -80,8 +128,13 @@ static __always_inline __u64 bw_policies_in_scope(const struct bw_policy_set *se
 		if (!in)
 			return 0;
 	}
-	if (in & ~set->cgroup_free)
+	if (in & ~set->cgroup_free) {
 		in &= bw_cgroup_scope(set, slot);
+		if (!in)
+			return 0;
+	}
+	if (in & ~set->executable_free)
+		in &= bw_executable_scope(set, slot);
 	return in;
 }
 

@@ -19,27 +19,8 @@
 /* fmode_t bits (include/linux/fs.h); stable since the first git import. */
 #define BW_FMODE_READ  0x1u
 #define BW_FMODE_WRITE 0x2u
-#define BW_S_IFMT      00170000u
-#define BW_S_IFDIR     0040000u
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Another name of a file an exact rule names: a hardlink. Only files with
- * more than one link can have one, so others skip the lookup. */
-static __always_inline const struct bw_path_rule *hardlink_backstop(struct inode *inode, __u32 slot)
-{
-	struct bw_inode_key key = { .role = BW_ROLE_SELF };
-	void *inodes;
-
-	if (inode->i_nlink <= 1 || (inode->i_mode & BW_S_IFMT) == BW_S_IFDIR)
-		return NULL;
-	inodes = bpf_map_lookup_elem(&inode_rules, &slot);
-	if (!inodes)
-		return NULL;
-	key.ino = inode->i_ino;
-	key.dev = inode->i_sb->s_dev;
-	return bpf_map_lookup_elem(inodes, &key);
-}
 
 static __always_inline void report(struct file *file, const struct bw_outcome *o, __u32 access,
 				   const struct bw_policy_set *set)
@@ -89,7 +70,7 @@ int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 		bw_fallback_rule(set, end == BW_WALK_TOO_DEEP, &walk.found);
 	}
 	w = &walk.found;
-	b = hardlink_backstop(file->f_inode, slot);
+	b = bw_hardlink_backstop(file->f_inode, slot);
 	bw_decide(set, in, w, b, access, &o);
 	if (o.verdict == BW_VERDICT_ALLOW)
 		return 0;

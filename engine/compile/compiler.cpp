@@ -1,7 +1,10 @@
 #include "compile/compiler.hpp"
 
+#include "compile/connect_compiler.hpp"
+#include "compile/exec_compiler.hpp"
 #include "compile/path_compiler.hpp"
 #include "compile/scope_compiler.hpp"
+#include "monitor/monitor_compiler.hpp"
 
 namespace bulwark {
 namespace {
@@ -48,6 +51,8 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
     }
 
     std::vector<PathRule> path_rules;
+    std::vector<Decision> fileless;
+    std::vector<ConnectRuleRef> connect_rules;
     for (size_t i = 0; i < policies.size(); ++i) {
         const Policy& p = policies[i];
         const uint64_t bit = 1ull << i;
@@ -62,6 +67,12 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
         set_default(info, set, bit, BW_COL_READ, p.defaults.file);
         set_default(info, set, bit, BW_COL_WRITE, p.defaults.file);
         set_default(info, set, bit, BW_COL_EXEC, p.defaults.exec);
+        // Mapping code never falls back to the exec default (exec_compiler.hpp).
+        info.default_pos[BW_COL_MAP] = p.defaults.exec.pos;
+        info.default_action[BW_COL_CONNECT] = p.defaults.connect.action;
+        info.default_pos[BW_COL_CONNECT] = p.defaults.connect.pos;
+        if (p.defaults.connect.action == Action::deny) set.connect_default_deny |= bit;
+        if (p.defaults.connect.action == Action::audit) set.connect_default_audit |= bit;
 
         for (const auto& r : p.files) {
             const auto rule = static_cast<int32_t>(image.rules.size());
@@ -71,10 +82,14 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
             for (const auto* list : {&r.paths, &r.prefixes})
                 for (const auto& path : *list) path_rules.push_back({index, rule, path.value, path.pos, cols, r.action});
         }
-        if (!p.execs.empty())
-            diags.error(p.execs.front().pos, "[[exec]] rules are not supported by this build yet; remove them");
-        if (!p.connects.empty())
-            diags.error(p.connects.front().pos, "[[connect]] rules are not supported by this build yet; remove them");
+        add_exec_rules(p, index, image, path_rules, fileless);
+        uint64_t connect_can = set.connect_default_deny | set.connect_default_audit;
+        for (const auto& r : p.connects) {
+            const auto rule = static_cast<int32_t>(image.rules.size());
+            image.rules.push_back({index, "connect", r.action, r.pos});
+            connect_rules.push_back({index, rule, &r});
+            if (r.action != Action::allow) connect_can |= bit;
+        }
 
         for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c) {
             set.can_deny[c] |= set.default_deny[c] & bit;
@@ -86,11 +101,16 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
                                    set.can_audit[BW_COL_READ] | set.can_audit[BW_COL_WRITE];
         if (file_mask & bit) set.applies[BW_KIND_FILE] |= bit;
         if ((set.can_deny[BW_COL_EXEC] | set.can_audit[BW_COL_EXEC]) & bit) set.applies[BW_KIND_EXEC] |= bit;
+        if (connect_can & bit) set.applies[BW_KIND_CONNECT] |= bit;
         image.policies.push_back(std::move(info));
     }
 
     compile_scopes(policies, system, options, image, diags);
     compile_paths(path_rules, system, options, image, diags);
+    compile_monitors(policies, system, options, image, diags);
+    finish_fileless(image, std::move(fileless));
+    compile_connects(connect_rules, options, image, diags);
+    if (!diags.has_errors()) warn_about_allowlists(policies, system, image, diags);
 
     if (!diags.has_errors()) result.image = std::move(image);
     return result;

@@ -20,6 +20,7 @@ struct CompileOptions {
     // Capacities, lowered by tests to exercise the "too many rules" errors.
     size_t max_path_keys = BW_MAX_PATH_KEYS;
     size_t max_scope_keys = BW_MAX_SCOPE_KEYS;
+    size_t max_connect_keys = BW_MAX_CONNECT_KEYS;
 };
 
 struct CompileResult {

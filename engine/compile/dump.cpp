@@ -1,5 +1,7 @@
 #include "compile/dump.hpp"
 
+#include "monitor/monitor_dump.hpp"
+
 #include <iomanip>
 
 namespace bulwark {
@@ -7,8 +9,9 @@ namespace {
 
 const char* column_name(uint32_t c)
 {
-    static const char* names[] = {"read", "write", "exec"};
-    return c < BW_NR_COLUMNS ? names[c] : "?";
+    static const char* names[] = {"read", "write", "exec", "map", "connect"};
+    static_assert(sizeof(names) / sizeof(names[0]) == kDecisionColumns);
+    return c < kDecisionColumns ? names[c] : "?";
 }
 
 std::string policies_in(const MapImage& image, uint64_t mask)
@@ -41,6 +44,14 @@ void dump_value(const MapImage& image, const bw_path_rule& v, std::ostream& out)
                 << image.rule_location(v.entry, d.policy, d.column) << '\n';
         }
     }
+    // Policy bits no rule put there came from the policy's [defaults].
+    for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c) {
+        for (uint32_t p = 0; p < image.policies.size(); ++p) {
+            if (!(((v.deny[c] | v.audit[c]) >> p) & 1) || image.deciding_rule(v.entry, p, c) >= 0) continue;
+            out << "      default: " << image.policies[p].name << ' ' << column_name(c) << " by "
+                << image.rule_location(v.entry, p, c) << '\n';
+        }
+    }
 }
 
 }  // namespace
@@ -55,12 +66,23 @@ void dump_image(const MapImage& image, std::ostream& out)
             << p.file << '\n';
     }
     out << "  applies: file=" << policies_in(image, s.applies[BW_KIND_FILE])
-        << " exec=" << policies_in(image, s.applies[BW_KIND_EXEC]) << '\n';
+        << " exec=" << policies_in(image, s.applies[BW_KIND_EXEC])
+        << " connect=" << policies_in(image, s.applies[BW_KIND_CONNECT]) << '\n';
     out << "  unscoped: uid=" << policies_in(image, s.uid_free) << " cgroup=" << policies_in(image, s.cgroup_free)
         << " executable=" << policies_in(image, s.executable_free) << '\n';
     for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c)
         out << "  default " << column_name(c) << ": deny=" << policies_in(image, s.default_deny[c])
             << " audit=" << policies_in(image, s.default_audit[c]) << '\n';
+    out << "  default connect: deny=" << policies_in(image, s.connect_default_deny)
+        << " audit=" << policies_in(image, s.connect_default_audit) << '\n';
+    out << "  fileless programs: decided by=" << policies_in(image, s.fileless)
+        << " deny=" << policies_in(image, s.fileless_deny) << " audit=" << policies_in(image, s.fileless_audit)
+        << '\n';
+    if (s.fileless_entry < image.entries.size()) {
+        for (const auto& d : image.entries[s.fileless_entry].decisions)
+            out << "      decided: " << image.policies[d.policy].name << ' ' << column_name(d.column) << " by "
+                << image.rule_location(s.fileless_entry, d.policy, d.column) << '\n';
+    }
 
     out << "\ninode_rules (" << image.inode_rules.size() << " keys)\n";
     for (const auto& e : image.inode_rules) {
@@ -83,6 +105,45 @@ void dump_image(const MapImage& image, std::ostream& out)
     out << "\nscope_cgroups (" << image.scope_cgroups.size() << " keys)\n";
     for (const auto& [id, mask] : image.scope_cgroups)
         out << "  cgroup id " << id << " → " << policies_in(image, mask) << '\n';
+    out << "\nscope_exe_inodes (" << image.scope_exe_inodes.size() << " keys)\n";
+    for (const auto& [k, mask] : image.scope_exe_inodes)
+        out << "  dev " << dev_name(k.dev) << " ino " << k.ino << " → " << policies_in(image, mask) << '\n';
+    out << "\nscope_exe_names (" << image.scope_exe_names.size() << " keys)\n";
+    for (const auto& [k, mask] : image.scope_exe_names)
+        out << "  parent " << dev_name(k.parent_dev) << " ino " << k.parent_ino << " name \"" << k.name << "\" → "
+            << policies_in(image, mask) << '\n';
+
+    auto connect_value = [&](const bw_connect_rule& v) {
+        if (v.flags & BW_CONNECT_BY_PORT) {
+            out << "      by protocol and port: see connect_ports entry " << v.entry << '\n';
+            return;
+        }
+        out << "      deny=" << policies_in(image, v.deny) << " audit=" << policies_in(image, v.audit) << '\n';
+        if (v.entry < image.entries.size())
+            for (const auto& d : image.entries[v.entry].decisions)
+                out << "      decided: " << image.policies[d.policy].name << " by "
+                    << image.rule_location(v.entry, d.policy, d.column) << '\n';
+    };
+    out << "\nconnect_v4 (" << image.connect_v4.size() << " keys)\n";
+    for (const auto& e : image.connect_v4) {
+        out << "  " << image.entries[e.value.entry].path << "  (entry " << e.value.entry << ")\n";
+        connect_value(e.value);
+    }
+    out << "\nconnect_v6 (" << image.connect_v6.size() << " keys)\n";
+    for (const auto& e : image.connect_v6) {
+        out << "  " << image.entries[e.value.entry].path << "  (entry " << e.value.entry << ")\n";
+        connect_value(e.value);
+    }
+    out << "\nconnect_ports (" << image.connect_ports.size() << " keys)\n";
+    for (const auto& e : image.connect_ports) {
+        const uint32_t first = (uint32_t(e.key.port[0]) << 8) | e.key.port[1];
+        const uint32_t bits = e.key.prefixlen - 40;
+        out << "  entry " << e.key.entry << ' ' << (e.key.protocol == BW_PROTO_TCP ? "tcp" : "udp") << " ports "
+            << first << '-' << (first + (1u << (16 - bits)) - 1) << "  (" << image.entries[e.value.entry].path
+            << ")\n";
+        connect_value(e.value);
+    }
+    if (!image.monitors.empty()) dump_monitors(image, out);
 }
 
 }  // namespace bulwark

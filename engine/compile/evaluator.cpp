@@ -1,6 +1,9 @@
 #include "compile/evaluator.hpp"
 
+#include <algorithm>
+#include <arpa/inet.h>
 #include <cstring>
+#include <sys/socket.h>
 
 namespace bulwark {
 namespace {
@@ -33,12 +36,38 @@ Evaluator::Evaluator(const MapImage& image) : image_(image)
 {
     for (size_t i = 0; i < image.inode_rules.size(); ++i) inodes_.emplace(raw(image.inode_rules[i].key), i);
     for (size_t i = 0; i < image.name_rules.size(); ++i) names_.emplace(raw(image.name_rules[i].key), i);
+    for (size_t i = 0; i < image.scope_exe_inodes.size(); ++i) exe_inodes_.emplace(raw(image.scope_exe_inodes[i].first), i);
+    for (size_t i = 0; i < image.scope_exe_names.size(); ++i) exe_names_.emplace(raw(image.scope_exe_names[i].first), i);
+    for (size_t i = 0; i < image.connect_v4.size(); ++i) cidrs_.emplace("4" + raw(image.connect_v4[i].key), i);
+    for (size_t i = 0; i < image.connect_v6.size(); ++i) cidrs_.emplace("6" + raw(image.connect_v6[i].key), i);
+    for (size_t i = 0; i < image.connect_ports.size(); ++i) ports_.emplace(raw(image.connect_ports[i].key), i);
+}
+
+uint64_t Evaluator::executable_scope(const Subject& subject) const
+{
+    const auto& set = image_.policy_set;
+    uint64_t m = set.executable_free;
+    if (!subject.exe) return m;  // a kernel thread runs no program
+    bw_inode_key ik{};
+    ik.ino = subject.exe->self.ino;
+    ik.dev = subject.exe->self.dev;
+    ik.role = BW_ROLE_SELF;
+    if (auto it = exe_inodes_.find(raw(ik)); it != exe_inodes_.end())
+        return m | image_.scope_exe_inodes[it->second].second;
+    bw_name_key nk{};
+    nk.parent_ino = subject.exe->parent_ino;
+    nk.parent_dev = subject.exe->self.dev;  // the program's filesystem, as the BPF side reads it
+    nk.role = BW_ROLE_SELF;
+    std::memcpy(nk.name, subject.exe->name.data(), std::min(subject.exe->name.size(), sizeof(nk.name) - 1));
+    if (auto it = exe_names_.find(raw(nk)); it != exe_names_.end()) return m | image_.scope_exe_names[it->second].second;
+    return m;
 }
 
 uint64_t Evaluator::policies_in_scope(const Subject& subject, bw_kind kind, uint32_t self_tgid) const
 {
     const auto& set = image_.policy_set;
     if (self_tgid != 0 && subject.tgid == self_tgid) return 0;
+    if (kind >= BW_NR_ENFORCE_KINDS) return 0;
     uint64_t in = set.applies[kind];
     if (!in) return 0;
     if (in & ~set.uid_free) {
@@ -58,7 +87,9 @@ uint64_t Evaluator::policies_in_scope(const Subject& subject, bw_kind kind, uint
                 if (cg == id) m |= mask;
         }
         in &= m;
+        if (!in) return 0;
     }
+    if (in & ~set.executable_free) in &= executable_scope(subject);
     return in;
 }
 
@@ -95,14 +126,9 @@ const bw_path_rule* Evaluator::walk(const FileObject& object, bool& too_deep) co
     return nullptr;
 }
 
-Outcome Evaluator::decide_file(const Subject& subject, const FileObject& object, uint32_t access,
-                               uint32_t self_tgid) const
+bw_path_rule Evaluator::walk_or_fallback(const FileObject& object) const
 {
     const auto& set = image_.policy_set;
-    Outcome out;
-    out.in_scope = policies_in_scope(subject, BW_KIND_FILE, self_tgid);
-    if (!out.in_scope) return out;
-
     bool too_deep = false;
     const bw_path_rule* found = walk(object, too_deep);
     bw_path_rule w{};
@@ -115,20 +141,14 @@ Outcome Evaluator::decide_file(const Subject& subject, const FileObject& object,
             w.audit[c] = too_deep ? set.can_audit[c] : set.default_audit[c];
         }
     }
-    // The hardlink backstop: another name of a file that a rule names.
-    const bw_path_rule* b = nullptr;
-    if (object.self.nlink > 1 && !object.self.is_dir) {
-        bw_inode_key key{};
-        key.ino = object.self.ino;
-        key.dev = object.self.dev;
-        key.role = BW_ROLE_SELF;
-        auto it = inodes_.find(raw(key));
-        if (it != inodes_.end()) b = &image_.inode_rules[it->second].value;
-    }
+    return w;
+}
 
+void Evaluator::decide_columns(const bw_path_rule& w, const bw_path_rule* b, uint32_t access, Outcome& out) const
+{
+    const auto& set = image_.policy_set;
     for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c) {
-        const uint32_t bit = c == BW_COL_READ ? BW_ACCESS_READ : c == BW_COL_WRITE ? BW_ACCESS_WRITE : BW_ACCESS_EXEC;
-        if (!(access & bit)) continue;
+        if (!(access & (1u << c))) continue;  // BW_ACCESS_* bit c is column c
         const uint64_t bdeny = b ? b->deny[c] : 0, baudit = b ? b->audit[c] : 0;
         const uint64_t deny = (w.deny[c] | bdeny) & out.in_scope;
         const uint64_t audit = (w.audit[c] | baudit) & out.in_scope;
@@ -141,14 +161,182 @@ Outcome Evaluator::decide_file(const Subject& subject, const FileObject& object,
         };
         if (deny & set.enforcing) {
             pick(BW_VERDICT_DENY, deny & set.enforcing, bdeny);
-            return out;
+            return;
         }
         if ((deny & ~set.enforcing) && out.verdict < BW_VERDICT_WOULD_DENY)
             pick(BW_VERDICT_WOULD_DENY, deny & ~set.enforcing, bdeny);
         else if (audit && out.verdict < BW_VERDICT_AUDIT)
             pick(BW_VERDICT_AUDIT, audit, baudit);
     }
+}
+
+// The hardlink backstop: another name of a file that a rule names.
+namespace {
+const bw_path_rule* backstop(const MapImage& image, const std::unordered_map<std::string, size_t>& inodes,
+                             const FileIdentity& self)
+{
+    if (self.nlink <= 1 || self.is_dir) return nullptr;
+    bw_inode_key key{};
+    key.ino = self.ino;
+    key.dev = self.dev;
+    key.role = BW_ROLE_SELF;
+    auto it = inodes.find(raw(key));
+    return it == inodes.end() ? nullptr : &image.inode_rules[it->second].value;
+}
+}  // namespace
+
+Outcome Evaluator::decide_file(const Subject& subject, const FileObject& object, uint32_t access,
+                               uint32_t self_tgid) const
+{
+    Outcome out;
+    out.in_scope = policies_in_scope(subject, BW_KIND_FILE, self_tgid);
+    if (!out.in_scope) return out;
+    const bw_path_rule w = walk_or_fallback(object);
+    decide_columns(w, backstop(image_, inodes_, object.self), access, out);
     return out;
+}
+
+// Mirrors bw_decide_program (bpf/lib/exec.bpf.h) and the hooks calling it.
+Outcome Evaluator::decide_exec(const Subject& subject, const FileObject& program, ExecUse use,
+                               uint32_t self_tgid) const
+{
+    const auto& set = image_.policy_set;
+    Outcome out;
+    out.in_scope = policies_in_scope(subject, BW_KIND_EXEC, self_tgid);
+    if (!out.in_scope) return out;
+    // Mapping the process's own program: decided when it was executed.
+    if (use != ExecUse::run && subject.exe && subject.exe->self.dev == program.self.dev &&
+        subject.exe->self.ino == program.self.ino)
+        return out;
+    const uint32_t column = use == ExecUse::map ? BW_COL_MAP : BW_COL_EXEC;
+    bw_path_rule w = walk_or_fallback(program);
+    bw_path_rule fileless{};
+    const bw_path_rule* b = nullptr;
+    if (program.self.nlink == 0) {
+        for (uint32_t c : {BW_COL_EXEC, BW_COL_MAP}) {
+            fileless.deny[c] = set.fileless_deny;
+            fileless.audit[c] = set.fileless_audit;
+            w.deny[c] &= ~set.fileless;
+            w.audit[c] &= ~set.fileless;
+        }
+        fileless.entry = set.fileless_entry;
+        b = &fileless;
+    } else {
+        b = backstop(image_, inodes_, program.self);
+    }
+    decide_columns(w, b, 1u << column, out);
+    return out;
+}
+
+// Mirrors bw_read_dest and bw_decide_connect (bpf/lib/connect.bpf.h).
+Outcome Evaluator::decide_connect(const Subject& subject, const Destination& dest, uint32_t self_tgid) const
+{
+    const auto& set = image_.policy_set;
+    Outcome out;
+    out.in_scope = policies_in_scope(subject, BW_KIND_CONNECT, self_tgid);
+    if (!out.in_scope) return out;
+
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    bool v4 = dest.family == AF_INET;
+    std::array<uint8_t, 16> match{};
+    if (v4) {
+        std::memcpy(match.data(), dest.addr.data(), 4);
+    } else if (std::memcmp(dest.addr.data(), mapped, 12) == 0) {
+        std::memcpy(match.data(), dest.addr.data() + 12, 4);
+        v4 = true;
+    } else {
+        match = dest.addr;
+    }
+    static const std::array<uint8_t, 16> zero{};
+    if (v4 && std::memcmp(match.data(), zero.data(), 4) == 0) {
+        match[0] = 127;
+        match[3] = 1;
+    } else if (!v4 && match == zero) {
+        match[15] = 1;
+    }
+
+    // Longest prefix first, as the LPM trie answers.
+    const bw_connect_rule* r = nullptr;
+    const uint32_t bits = v4 ? 32 : 128;
+    for (int64_t len = bits; len >= 0 && !r; --len) {
+        std::array<uint8_t, 16> m = match;
+        for (uint32_t i = 0; i < bits / 8; ++i) {
+            const int64_t first = int64_t(i) * 8;
+            if (first >= len) m[i] = 0;
+            else if (len - first < 8) m[i] &= static_cast<uint8_t>(0xff << (8 - (len - first)));
+        }
+        std::string key;
+        if (v4) {
+            bw_cidr4_key k{};
+            k.prefixlen = static_cast<uint32_t>(len);
+            std::memcpy(k.addr, m.data(), 4);
+            key = "4" + raw(k);
+            if (auto it = cidrs_.find(key); it != cidrs_.end()) r = &image_.connect_v4[it->second].value;
+        } else {
+            bw_cidr6_key k{};
+            k.prefixlen = static_cast<uint32_t>(len);
+            std::memcpy(k.addr, m.data(), 16);
+            key = "6" + raw(k);
+            if (auto it = cidrs_.find(key); it != cidrs_.end()) r = &image_.connect_v6[it->second].value;
+        }
+    }
+    if (r && (r->flags & BW_CONNECT_BY_PORT)) {
+        const bw_connect_rule* p = nullptr;
+        for (int32_t b = 16; b >= 0 && !p; --b) {
+            bw_port_key k{};
+            k.prefixlen = 40 + static_cast<uint32_t>(b);
+            k.entry = r->entry;
+            k.protocol = dest.protocol;
+            const uint16_t port = b == 0 ? 0 : static_cast<uint16_t>(dest.port & (0xffffu << (16 - b)));
+            k.port[0] = static_cast<uint8_t>(port >> 8);
+            k.port[1] = static_cast<uint8_t>(port & 0xff);
+            if (auto it = ports_.find(raw(k)); it != ports_.end()) p = &image_.connect_ports[it->second].value;
+        }
+        r = p;
+    }
+    uint64_t deny = r ? r->deny : set.connect_default_deny;
+    uint64_t audit = r ? r->audit : set.connect_default_audit;
+    deny &= out.in_scope;
+    audit &= out.in_scope;
+    out.column = BW_COL_CONNECT;
+    out.entry = r ? r->entry : BW_ENTRY_NONE;
+    if (deny & set.enforcing) {
+        out.verdict = BW_VERDICT_DENY;
+        out.policy = static_cast<uint32_t>(lowest_bit_index(deny & set.enforcing));
+    } else if (deny) {
+        out.verdict = BW_VERDICT_WOULD_DENY;
+        out.policy = static_cast<uint32_t>(lowest_bit_index(deny));
+    } else if (audit) {
+        out.verdict = BW_VERDICT_AUDIT;
+        out.policy = static_cast<uint32_t>(lowest_bit_index(audit));
+    }
+    return out;
+}
+
+std::optional<Destination> destination(const std::string& addr, uint16_t port, uint8_t protocol)
+{
+    Destination d;
+    d.port = port;
+    d.protocol = protocol;
+    if (addr.find(':') != std::string::npos) {
+        d.family = AF_INET6;
+        if (inet_pton(AF_INET6, addr.c_str(), d.addr.data()) != 1) return std::nullopt;
+    } else {
+        d.family = AF_INET;
+        if (inet_pton(AF_INET, addr.c_str(), d.addr.data()) != 1) return std::nullopt;
+    }
+    return d;
+}
+
+std::optional<ExeIdentity> describe_exe(const SystemView& system, const std::string& path)
+{
+    auto c = system.canonical(path);
+    if (!c) return std::nullopt;
+    auto self = system.identify(*c);
+    auto slash = c->find_last_of('/');
+    auto parent = system.identify(slash == 0 ? "/" : c->substr(0, slash));
+    if (!self || !parent) return std::nullopt;
+    return ExeIdentity{*self, parent->dev, parent->ino, c->substr(slash + 1)};
 }
 
 std::optional<FileObject> describe_file(const SystemView& system, const std::string& path)

@@ -7,11 +7,21 @@
 #include "compile/map_image.hpp"
 #include "compile/system_view.hpp"
 
+#include <array>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace bulwark {
+
+// The program a task runs (mm->exe_file), as [scope] executable sees it.
+struct ExeIdentity {
+    FileIdentity self;
+    uint32_t parent_dev = 0;      // the directory holding it, and its name there
+    uint64_t parent_ino = 0;
+    std::string name;
+};
 
 // The process asking, as the BPF side sees it.
 struct Subject {
@@ -19,6 +29,22 @@ struct Subject {
     uint32_t uid = 0;
     // Ancestor cgroup ids by level (index 0 = root); empty: no cgroup v2.
     std::vector<uint64_t> cgroup_ancestors;
+    std::optional<ExeIdentity> exe = std::nullopt;  // nullopt: a kernel thread (no program)
+};
+
+// Which hook decides a program (docs/decisions/003-exec.md).
+enum class ExecUse : uint8_t {
+    run,            // bprm_check_security: execve, or a script's interpreter
+    map,            // mmap/mprotect PROT_EXEC by a process with an ELF interpreter
+    map_no_interp,  // ... by one without: ld.so run as a program, a static program
+};
+
+// A destination as connect(2) or sendto(2) gives it.
+struct Destination {
+    uint16_t family = 2;          // AF_INET or AF_INET6 (10), as given
+    std::array<uint8_t, 16> addr{};  // 4 bytes for AF_INET
+    uint16_t port = 0;
+    uint8_t protocol = BW_PROTO_TCP;  // enum bw_protocol
 };
 
 // One iteration of the BPF dentry walk, from the object towards "/".
@@ -51,15 +77,38 @@ public:
     Outcome decide_file(const Subject& subject, const FileObject& object, uint32_t access,
                         uint32_t self_tgid = 0) const;
 
+    // Running or mapping `program` (object.self.nlink == 0: fileless).
+    // `self_tgid`: bulwark's own process, never decided.
+    Outcome decide_exec(const Subject& subject, const FileObject& program, ExecUse use,
+                        uint32_t self_tgid = 0) const;
+    Outcome decide_connect(const Subject& subject, const Destination& dest, uint32_t self_tgid = 0) const;
+
     // The walk alone: the deciding key's value, or nullptr when the walk
     // reached "/" without a key; `too_deep` when it ran out of depth.
     const bw_path_rule* walk(const FileObject& object, bool& too_deep) const;
 
 private:
+    // bw_decide: from the walk's value `w` and `b` (hardlink backstop or
+    // fileless masks, may be null) to the verdict for `access` bits.
+    void decide_columns(const bw_path_rule& w, const bw_path_rule* b, uint32_t access, Outcome& out) const;
+    // The walk's value, or the fallback when no key matched.
+    bw_path_rule walk_or_fallback(const FileObject& object) const;
+    uint64_t executable_scope(const Subject& subject) const;
+
     const MapImage& image_;
     std::unordered_map<std::string, size_t> inodes_;  // raw key bytes → index
     std::unordered_map<std::string, size_t> names_;
+    std::unordered_map<std::string, size_t> exe_inodes_, exe_names_;
+    std::unordered_map<std::string, size_t> cidrs_, ports_;  // raw LPM key bytes → index
 };
+
+// A destination from its textual address: "127.0.0.1" (AF_INET) or "::1",
+// "::ffff:127.0.0.1" (AF_INET6); nullopt if not an address.
+std::optional<Destination> destination(const std::string& addr, uint16_t port, uint8_t protocol = BW_PROTO_TCP);
+
+// The exe identity of the program at `path` on this machine (symlinks
+// resolved, as the kernel's exe_file is).
+std::optional<ExeIdentity> describe_exe(const SystemView& system, const std::string& path);
 
 // How the BPF walk will see `path` on this machine: identities of every
 // directory up to "/", with mount crossings. A missing final component is

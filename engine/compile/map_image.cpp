@@ -25,7 +25,7 @@ std::string MapImage::rule_location(uint32_t entry, uint32_t policy, uint32_t co
         return basename_of(pos.file) + ":" + std::to_string(pos.line);
     }
     const auto& p = policies[policy];
-    const auto& pos = column < BW_NR_COLUMNS ? p.default_pos[column] : SourcePos{};
+    const auto& pos = column < kDecisionColumns ? p.default_pos[column] : SourcePos{};
     std::string loc = basename_of(p.file);
     if (pos.line > 0) loc += ":" + std::to_string(pos.line);
     return loc;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "bulwark/abi.h"
+#include "monitor/monitor_image.hpp"
 #include "policy/model.hpp"
 
 #include <array>
@@ -29,11 +30,19 @@ struct Decision {
     int32_t rule = -1;            // index into MapImage::rules
 };
 
-enum class KeyKind : uint8_t { inode, name };
+// inode / name: keys of inode_rules / name_rules; fileless: the policy
+// set's fileless masks; cidr: a connect_v4/v6 key; ports: a connect_ports
+// key (one port interval of one protocol under a cidr entry).
+enum class KeyKind : uint8_t { inode, name, fileless, cidr, ports };
 
-// One key in inode_rules or name_rules, with where it came from.
+// Columns a Decision or a default can name: the path columns, then connect.
+inline constexpr uint32_t kDecisionColumns = BW_COL_CONNECT + 1;
+
+// One key in a rule map, with where it came from.
 struct EntryInfo {
-    std::string path;             // canonical path the key stands for
+    std::string path;             // canonical path the key stands for; for
+                                  // connect keys "10.0.0.0/8" or
+                                  // "10.0.0.0/8 tcp 80-443"
     bw_role role = BW_ROLE_ANCESTOR;
     KeyKind key_kind = KeyKind::inode;
     bool synthetic = false;       // exists only to flag named children
@@ -44,8 +53,10 @@ struct PolicyInfo {
     std::string name;
     std::string file;             // path as given
     Mode mode = Mode::enforce;    // after --audit
-    std::array<SourcePos, BW_NR_COLUMNS> default_pos;  // of [defaults] values
-    std::array<Action, BW_NR_COLUMNS> default_action{Action::allow, Action::allow, Action::allow};
+    // Of the [defaults] values, by column (BW_COL_CONNECT: connect).
+    std::array<SourcePos, kDecisionColumns> default_pos;
+    std::array<Action, kDecisionColumns> default_action{Action::allow, Action::allow, Action::allow,
+                                                        Action::allow, Action::allow};
 };
 
 struct InodeEntry {
@@ -58,16 +69,39 @@ struct NameEntry {
     bw_path_rule value{};
 };
 
+struct Cidr4Entry {
+    bw_cidr4_key key{};
+    bw_connect_rule value{};
+};
+
+struct Cidr6Entry {
+    bw_cidr6_key key{};
+    bw_connect_rule value{};
+};
+
+struct PortEntry {
+    bw_port_key key{};
+    bw_connect_rule value{};
+};
+
 struct MapImage {
     bw_policy_set policy_set{};
     std::vector<InodeEntry> inode_rules;
     std::vector<NameEntry> name_rules;
     std::vector<std::pair<uint32_t, uint64_t>> scope_uids;     // uid → policy mask
     std::vector<std::pair<uint64_t, uint64_t>> scope_cgroups;  // cgroup id → policy mask
+    // [scope] executable: the program's (dev, ino) and its (parent, name).
+    std::vector<std::pair<bw_inode_key, uint64_t>> scope_exe_inodes;
+    std::vector<std::pair<bw_name_key, uint64_t>> scope_exe_names;
+    // [[connect]]: destination CIDRs, and port blocks of BY_PORT entries.
+    std::vector<Cidr4Entry> connect_v4;
+    std::vector<Cidr6Entry> connect_v6;
+    std::vector<PortEntry> connect_ports;
 
     std::vector<PolicyInfo> policies;
     std::vector<RuleInfo> rules;
     std::vector<EntryInfo> entries;  // indexed by bw_path_rule.entry
+    MonitorImage monitors;           // [[monitor.*]] maps (monitor/monitor_image.hpp)
 
     // The rule that decided (policy, column) at `entry`; -1 for the default
     // (also for BW_ENTRY_NONE / BW_ENTRY_TOO_DEEP).

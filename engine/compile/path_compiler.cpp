@@ -162,7 +162,8 @@ private:
     }
 
     // Every policy's verdict per column at this key, most specific rule first.
-    void fold(const EntryBuild& e, bw_path_rule& value, EntryInfo& info)
+    // `exact`: per column, the policies that an exact rule at this key decides.
+    void fold(const EntryBuild& e, bw_path_rule& value, EntryInfo& info, uint64_t (&exact)[BW_NR_COLUMNS])
     {
         const auto& set = image_.policy_set;
         std::vector<std::string> candidates;
@@ -173,8 +174,8 @@ private:
 
         uint64_t decided[BW_NR_COLUMNS] = {};
         for (size_t ci = 0; ci < candidates.size(); ++ci) {
-            const bool exact = e.role == BW_ROLE_SELF && ci == 0;
-            const auto& table = exact ? exact_rules_ : prefix_rules_;
+            const bool exact_path = e.role == BW_ROLE_SELF && ci == 0;
+            const auto& table = exact_path ? exact_rules_ : prefix_rules_;
             auto found = table.find(candidates[ci]);
             if (found == table.end()) continue;
             // Strongest action per (policy, column) among rules at this path.
@@ -189,6 +190,7 @@ private:
             for (const auto& [pc, r] : best) {
                 const auto [policy, c] = pc;
                 decided[c] |= 1ull << policy;
+                if (exact_path) exact[c] |= 1ull << policy;
                 if (r->action == Action::deny) value.deny[c] |= 1ull << policy;
                 if (r->action == Action::audit) value.audit[c] |= 1ull << policy;
                 info.decisions.push_back({policy, c, r->rule});
@@ -211,7 +213,8 @@ private:
         bw_path_rule value{};
         value.entry = id;
         value.flags = e.named_children ? BW_ENTRY_NAMED_CHILDREN : 0;
-        fold(e, value, info);
+        uint64_t exact[BW_NR_COLUMNS] = {};
+        fold(e, value, info, exact);
         image_.entries.push_back(std::move(info));
 
         if (uses_name_key(e)) {
@@ -231,6 +234,15 @@ private:
             n.key.dev = e.self->dev;
             n.key.role = e.role;
             n.value = value;
+            // A file's own key is looked up only as the hardlink backstop, for
+            // every name of the file: it carries what the exact rules decide,
+            // not what this name's directories or the defaults decide there.
+            if (e.role == BW_ROLE_SELF) {
+                for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c) {
+                    n.value.deny[c] &= exact[c];
+                    n.value.audit[c] &= exact[c];
+                }
+            }
             add_unique(inodes_, image_.inode_rules, n, e);
         }
     }

@@ -1,5 +1,7 @@
 #include "compile/scope_compiler.hpp"
 
+#include "compile/executable_scope.hpp"
+
 #include <map>
 
 namespace bulwark {
@@ -93,13 +95,8 @@ void compile_scopes(const std::vector<Policy>& policies, const SystemView& syste
             set.cgroup_levels |= 1ull << dir->level;
         }
 
-        if (p.scope.executables.empty()) {
-            set.executable_free |= bit;
-        } else {
-            diags.error(p.scope.executables.front().pos,
-                        "the executable scope key is not supported by this build yet; remove it");
-        }
     }
+    compile_executable_scopes(policies, system, options, image, diags);
 
     if (uids.size() > options.max_scope_keys || cgroups.size() > options.max_scope_keys) {
         diags.error(policies.empty() ? SourcePos{} : policies.back().scope.pos,

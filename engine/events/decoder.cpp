@@ -2,7 +2,9 @@
 
 #include "compile/evaluator.hpp"
 
+#include <arpa/inet.h>
 #include <cstring>
+#include <sys/socket.h>
 #include <ctime>
 
 namespace bulwark {
@@ -84,25 +86,34 @@ bool EventDecoder::decode(const void* data, size_t size, std::string& out)
     }
     bw_event_header h;
     std::memcpy(&h, data, sizeof(h));
+    if (h.kind == BW_KIND_MONITOR) return decode_monitor(data, size, out);
     if (h.kind == BW_KIND_FILE && size >= sizeof(bw_file_event)) {
         bw_file_event e;
         std::memcpy(&e, data, sizeof(e));
         return decode_file(e, out);
     }
+    if (h.kind == BW_KIND_EXEC && size >= sizeof(bw_exec_event)) {
+        bw_exec_event e;
+        std::memcpy(&e, data, sizeof(e));
+        return decode_exec(e, out);
+    }
+    if (h.kind == BW_KIND_CONNECT && size >= sizeof(bw_connect_event)) {
+        bw_connect_event e;
+        std::memcpy(&e, data, sizeof(e));
+        return decode_connect(e, out);
+    }
     ++counters_.malformed;
     return false;
 }
 
-bool EventDecoder::decode_file(const bw_file_event& e, std::string& out)
+void EventDecoder::write_verdict(JsonLine& line, const bw_event_header& h)
 {
-    const auto& h = e.h;
     const MapImage* image = image_of(h.generation);
     std::string policy, rule;
     if (image && h.policy < image->policies.size()) {
         policy = image->policies[h.policy].name;
         rule = image->rule_location(h.entry, h.policy, h.column);
     }
-    JsonLine line(out);
     line.field("type", "verdict")
         .field("time", rfc3339_utc(boot_to_unix_ns(h.time_ns)))
         .field("kind", kind_name(h.kind))
@@ -110,6 +121,58 @@ bool EventDecoder::decode_file(const bw_file_event& e, std::string& out)
         .field("policy", policy)
         .field("rule", rule);
     write_process(line, h);
+}
+
+bool EventDecoder::decode_exec(const bw_exec_event& e, std::string& out)
+{
+    const auto& h = e.h;
+    JsonLine line(out);
+    write_verdict(line, h);
+    line.field("path", bounded(e.path, sizeof(e.path)));
+    const std::string_view via = bounded(e.via, sizeof(e.via));
+    switch (e.route) {
+    case BW_ROUTE_INTERPRETER:
+        line.field("route", "interpreter").field("script", via);
+        break;
+    case BW_ROUTE_MAP:
+        line.field("route", "loader").field("loader", via);
+        break;
+    default:
+        line.field("route", "exec");
+        break;
+    }
+    if (h.flags & BW_EVENT_FILELESS) line.field("fileless", true);
+    if (h.flags & BW_EVENT_PATH_NAME_ONLY) line.field("path_name_only", true);
+    if (h.entry == BW_ENTRY_TOO_DEEP) line.field("reason", "path deeper than the walk limit (fail-closed)");
+    if (h.flags & BW_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);
+    line.end();
+    ++counters_.events;
+    return true;
+}
+
+bool EventDecoder::decode_connect(const bw_connect_event& e, std::string& out)
+{
+    const auto& h = e.h;
+    const bool v6 = e.family == AF_INET6;
+    char addr[INET6_ADDRSTRLEN] = {};
+    inet_ntop(v6 ? AF_INET6 : AF_INET, e.addr, addr, sizeof(addr));
+    JsonLine line(out);
+    write_verdict(line, h);
+    line.field("addr", addr)
+        .field("port", uint32_t(e.port))
+        .field("protocol", e.protocol == BW_PROTO_TCP ? "tcp" : e.protocol == BW_PROTO_UDP ? "udp" : "other")
+        .field("family", v6 ? "inet6" : "inet")
+        .field("call", e.call == BW_CALL_SENDMSG ? "sendmsg" : "connect");
+    line.end();
+    ++counters_.events;
+    return true;
+}
+
+bool EventDecoder::decode_file(const bw_file_event& e, std::string& out)
+{
+    const auto& h = e.h;
+    JsonLine line(out);
+    write_verdict(line, h);
     line.field("path", bounded(e.path, sizeof(e.path))).field("access", access_name(e.access));
     if (h.entry == BW_ENTRY_TOO_DEEP) line.field("reason", "path deeper than the walk limit (fail-closed)");
     if (h.flags & BW_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);

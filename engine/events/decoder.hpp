@@ -33,7 +33,13 @@ public:
     void write_process(JsonLine& line, const bw_event_header& h);
 
 private:
+    // type, time, kind, verdict, policy, rule, then the process fields.
+    void write_verdict(JsonLine& line, const bw_event_header& h);
     bool decode_file(const bw_file_event& e, std::string& out);
+    bool decode_exec(const bw_exec_event& e, std::string& out);
+    bool decode_connect(const bw_connect_event& e, std::string& out);
+    // Monitor records (type "monitor"): monitor/monitor_decoder.cpp.
+    bool decode_monitor(const void* data, size_t size, std::string& out);
     const MapImage* image_of(uint32_t generation) const;
 
     CgroupNames& cgroups_;

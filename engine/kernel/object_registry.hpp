@@ -15,9 +15,11 @@ void skip_missing_lsm_hooks(bpf_object* obj);
 
 // open → set .rodata → share maps → load, for any bpftool skeleton type
 // whose .rodata has `self_tgid` and whose maps include `events`.
+// `configure` sets an object's own .rodata before it is loaded.
 template <typename Skel>
 std::unique_ptr<LoadedObject> load_skeleton(const char* name, Skel* (*open)(), int (*load)(Skel*),
-                                            void (*destroy)(Skel*), const ProgramOptions& options, SharedMaps& maps)
+                                            void (*destroy)(Skel*), const ProgramOptions& options, SharedMaps& maps,
+                                            void (*configure)(Skel*) = nullptr)
 {
     Skel* skel = open();
     if (!skel) throw Error(std::string("cannot open BPF object ") + name + ": " + errno_text(errno));
@@ -26,6 +28,7 @@ std::unique_ptr<LoadedObject> load_skeleton(const char* name, Skel* (*open)(), i
     o->obj = skel->obj;
     o->destroy = [skel, destroy] { destroy(skel); };
     skel->rodata->self_tgid = options.self_tgid;
+    if (configure) configure(skel);
     if (!maps.has("events") && bpf_map__set_max_entries(skel->maps.events, options.ringbuf_bytes) != 0)
         throw Error("cannot size the event ring buffer");
     bpf_program* prog;

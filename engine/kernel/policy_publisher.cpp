@@ -13,13 +13,13 @@
 namespace bulwark {
 namespace {
 
-// A hash map sized for `count` entries, filled with `keys`/`values`
+// A map of `type` sized for `count` entries, filled with `keys`/`values`
 // (contiguous arrays). Batched where the kernel supports it.
-UniqueFd make_hash(const char* name, uint32_t key_size, uint32_t value_size, uint32_t count, const void* keys,
-                   const void* values)
+UniqueFd make_map(bpf_map_type type, uint32_t flags, const char* name, uint32_t key_size, uint32_t value_size,
+                  uint32_t count, const void* keys, const void* values)
 {
-    LIBBPF_OPTS(bpf_map_create_opts, opts);
-    int fd = bpf_map_create(BPF_MAP_TYPE_HASH, name, key_size, value_size, count ? count : 1, &opts);
+    LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
+    int fd = bpf_map_create(type, name, key_size, value_size, count ? count : 1, &opts);
     if (fd < 0) throw Error(std::string("cannot create map ") + name + ": " + errno_text(errno));
     UniqueFd map(fd);
     if (count == 0) return map;
@@ -37,6 +37,30 @@ UniqueFd make_hash(const char* name, uint32_t key_size, uint32_t value_size, uin
                         std::to_string(count) + "): " + errno_text(errno));
     }
     return map;
+}
+
+UniqueFd make_hash(const char* name, uint32_t key_size, uint32_t value_size, uint32_t count, const void* keys,
+                   const void* values)
+{
+    return make_map(BPF_MAP_TYPE_HASH, 0, name, key_size, value_size, count, keys, values);
+}
+
+// An LPM trie (connect rules): BPF_F_NO_PREALLOC, as the kernel requires.
+template <typename Entry>
+UniqueFd make_trie_from(const char* name, const std::vector<Entry>& entries)
+{
+    using Key = decltype(Entry::key);
+    using Value = decltype(Entry::value);
+    std::vector<Key> keys;
+    std::vector<Value> values;
+    keys.reserve(entries.size());
+    values.reserve(entries.size());
+    for (const auto& e : entries) {
+        keys.push_back(e.key);
+        values.push_back(e.value);
+    }
+    return make_map(BPF_MAP_TYPE_LPM_TRIE, BPF_F_NO_PREALLOC, name, sizeof(Key), sizeof(Value),
+                    static_cast<uint32_t>(entries.size()), keys.data(), values.data());
 }
 
 template <typename Entry, typename Key, typename Value>
@@ -82,8 +106,14 @@ PolicyPublisher::PolicyPublisher(const SharedMaps& maps)
       inode_rules_(maps.fd("inode_rules")),
       name_rules_(maps.fd("name_rules")),
       scope_uids_(maps.fd("scope_uids")),
-      scope_cgroups_(maps.fd("scope_cgroups"))
+      scope_cgroups_(maps.fd("scope_cgroups")),
+      scope_exe_inodes_(maps.fd("scope_exe_inodes")),
+      scope_exe_names_(maps.fd("scope_exe_names")),
+      connect_v4_(maps.fd("connect_v4")),
+      connect_v6_(maps.fd("connect_v6")),
+      connect_ports_(maps.fd("connect_ports"))
 {
+    if (MonitorPublisher::available(maps)) monitors_.emplace(maps);
 }
 
 // A hook that read the old live slot may still be running when the next
@@ -111,9 +141,23 @@ uint32_t PolicyPublisher::publish(const MapImage& image)
     set_slot(name_rules_, next, names, "name_rules");
     set_slot(scope_uids_, next, uids, "scope_uids");
     set_slot(scope_cgroups_, next, cgroups, "scope_cgroups");
+    auto exe_inodes = make_hash_from_pairs("bw_exe_inodes", image.scope_exe_inodes);
+    auto exe_names = make_hash_from_pairs("bw_exe_names", image.scope_exe_names);
+    auto v4 = make_trie_from("bw_connect_v4", image.connect_v4);
+    auto v6 = make_trie_from("bw_connect_v6", image.connect_v6);
+    auto ports = make_trie_from("bw_conn_ports", image.connect_ports);
+    set_slot(scope_exe_inodes_, next, exe_inodes, "scope_exe_inodes");
+    set_slot(scope_exe_names_, next, exe_names, "scope_exe_names");
+    set_slot(connect_v4_, next, v4, "connect_v4");
+    set_slot(connect_v6_, next, v6, "connect_v6");
+    set_slot(connect_ports_, next, ports, "connect_ports");
 
     bw_policy_set set = image.policy_set;
     set.generation = generation_ + 1;
+    if (monitors_)
+        monitors_->fill(image.monitors, next, set.generation);
+    else if (!image.monitors.empty())
+        throw Error("internal: the policy set has monitors but no monitor object is loaded");
     if (bpf_map_update_elem(policy_sets_, &next, &set, BPF_ANY) != 0)
         throw Error("cannot write the policy set: " + errno_text(errno));
 

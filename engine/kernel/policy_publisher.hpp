@@ -5,7 +5,10 @@
 #pragma once
 
 #include "compile/map_image.hpp"
+#include "kernel/monitor_publisher.hpp"
 #include "kernel/shared_maps.hpp"
+
+#include <optional>
 
 namespace bulwark {
 
@@ -22,6 +25,8 @@ private:
     void wait_for_readers() const;
 
     int live_slot_, policy_sets_, inode_rules_, name_rules_, scope_uids_, scope_cgroups_;
+    int scope_exe_inodes_, scope_exe_names_, connect_v4_, connect_v6_, connect_ports_;
+    std::optional<MonitorPublisher> monitors_;  // when monitor objects are loaded
     uint32_t live_ = 0;          // slot in force (0 holds the empty set at start)
     uint32_t generation_ = 0;    // 0: nothing published yet
 };

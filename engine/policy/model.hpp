@@ -66,6 +66,10 @@ struct FileRule {
 struct ExecRule {
     std::vector<Located> paths;
     std::vector<Located> prefixes;
+    // `fileless = true`: programs with no name in any directory — run from
+    // a memfd_create fd, or from a deleted or O_TMPFILE file.
+    bool fileless = false;
+    SourcePos fileless_pos;            // of the value, when given
     Action action = Action::deny;
     SourcePos pos;
 };
@@ -86,6 +90,14 @@ struct ConnectRule {
     SourcePos pos;
 };
 
+}  // namespace bulwark
+
+// Monitors and [[test]] cases use the types above; Policy holds them.
+#include "policy/monitor_model.hpp"
+#include "policy/test_model.hpp"
+
+namespace bulwark {
+
 struct Policy {
     std::string name;
     Mode mode = Mode::enforce;
@@ -98,6 +110,10 @@ struct Policy {
     std::vector<FileRule> files;
     std::vector<ExecRule> execs;
     std::vector<ConnectRule> connects;
+    Monitors monitors;                 // [[monitor.*]] tables
+    // [[test]] cases written in this file (offline checks, never loaded);
+    // load_policies() also hands them out in ParseResult::tests.
+    std::vector<TestCase> tests;
 };
 
 }  // namespace bulwark

@@ -9,6 +9,7 @@
 
 #include "policy/parser.hpp"
 
+#include "policy/parse_detail.hpp"
 #include "policy/value_checks.hpp"
 
 #include <toml++/toml.h>
@@ -29,10 +30,8 @@
 
 namespace bulwark {
 
-namespace {
-
-namespace fs = std::filesystem;
-using Keys = std::span<const std::string_view>;
+// Helpers shared with the monitor parser (policy/parse_detail.hpp).
+namespace parse_detail {
 
 // ---------------------------------------------------------------------------
 // Suggestions
@@ -103,7 +102,7 @@ constexpr std::string_view kPolicyKeys[] = {"name", "mode", "description"};
 constexpr std::string_view kScopeKeys[] = {"cgroup", "uid", "executable"};
 constexpr std::string_view kDefaultsKeys[] = {"file", "exec", "connect"};
 constexpr std::string_view kFileKeys[] = {"paths", "prefixes", "access", "action"};
-constexpr std::string_view kExecKeys[] = {"paths", "prefixes", "action"};
+constexpr std::string_view kExecKeys[] = {"paths", "prefixes", "fileless", "action"};
 constexpr std::string_view kConnectKeys[] = {"cidrs", "ports", "protocols", "action"};
 
 constexpr std::string_view kActions[] = {"deny", "audit", "allow"};
@@ -115,23 +114,7 @@ constexpr std::string_view kAccess[] = {"read", "write"};
 constexpr std::string_view kProtocols[] = {"tcp", "udp"};
 
 // ---------------------------------------------------------------------------
-// Walking context
-
-struct Ctx {
-    std::string file;
-    Diagnostics& diag;
-    Policy& policy;
-    bool saw_policy_table = false;
-
-    SourcePos at(const toml::source_region& r) const
-    {
-        return SourcePos{file, r.begin.line, r.begin.column};
-    }
-    SourcePos at(const toml::node& n) const { return at(n.source()); }
-    SourcePos at(const toml::key& k) const { return at(k.source()); }
-    void error(SourcePos p, std::string m) { diag.error(std::move(p), std::move(m)); }
-    void warning(SourcePos p, std::string m) { diag.warning(std::move(p), std::move(m)); }
-};
+// Walking context: Ctx, in policy/parse_detail.hpp
 
 const char* type_name(const toml::node& n)
 {
@@ -175,8 +158,11 @@ constexpr KnownKey kAllKeys[] = {
     {"name", "[policy]"},        {"mode", "[policy]"},        {"description", "[policy]"},
     {"cgroup", "[scope]"},       {"uid", "[scope]"},          {"executable", "[scope]"},
     {"cidrs", "[[connect]]"},    {"ports", "[[connect]]"},    {"protocols", "[[connect]]"},
+    {"fileless", "[[exec]]"},
     {"access", "[[file]]"},      {"paths", "[[file]] or [[exec]]"},
     {"prefixes", "[[file]] or [[exec]]"},                     {"action", "a [[file]], [[exec]] or [[connect]] rule"},
+    {"allow", "[[monitor.syscalls]]"},                        {"allowed", "[monitor.process]"},
+    {"rate_limit", "a [[monitor.*]] table"},
 };
 
 void unknown_key(Ctx& c, const toml::key& k, std::string_view table, Keys known)
@@ -266,7 +252,7 @@ void warn_duplicates(Ctx& c, const std::vector<Located>& items, std::string_view
 // One of `names` (a string); on an unknown string, an error with a
 // suggestion. `noun` is how the message calls the value.
 std::optional<size_t> enum_value(Ctx& c, const toml::node& v, std::string_view noun,
-                                 std::string_view table, Keys names, std::string_view extra = {})
+                                 std::string_view table, Keys names, std::string_view extra)
 {
     const auto* s = v.as_string();
     if (!s) {
@@ -307,6 +293,13 @@ std::optional<uint8_t> bit_list(Ctx& c, const toml::node& v, std::string_view ke
     }
     return ok ? std::optional<uint8_t>(bits) : std::nullopt;
 }
+
+}  // namespace parse_detail
+
+namespace {
+
+using namespace parse_detail;
+namespace fs = std::filesystem;
 
 // ---------------------------------------------------------------------------
 // [policy]
@@ -544,6 +537,17 @@ void parse_exec_rule(Ctx& c, const toml::table& t)
         const std::string_view key = k->str();
         if (key == "paths" || key == "prefixes") {
             rule_paths(c, *v, key, table, rp);
+        } else if (key == "fileless") {
+            if (const auto* b = v->as_boolean()) {
+                r.fileless = b->get();
+                r.fileless_pos = c.at(*v);
+                if (!r.fileless)
+                    c.warning(c.at(*v), "fileless = false matches nothing; remove the key (programs with a "
+                                        "name are matched by paths and prefixes)");
+            } else {
+                c.error(c.at(*v), "fileless in [[exec]] must be true or false, not " + std::string(type_name(*v)));
+                rp.type_error = true;
+            }
         } else if (key == "action") {
             have_action = true;
             if (auto a = rule_action(c, *v, table)) r.action = *a;
@@ -552,7 +556,7 @@ void parse_exec_rule(Ctx& c, const toml::table& t)
         }
     }
     if (!have_action) missing_action(c, t, table);
-    check_not_empty(c, t, table, rp);
+    if (!r.fileless) check_not_empty(c, t, table, rp);
     r.paths = std::move(rp.paths);
     r.prefixes = std::move(rp.prefixes);
     c.policy.execs.push_back(std::move(r));
@@ -647,9 +651,8 @@ struct Section {
     void (*parse)(Ctx&, const toml::table&);  // the table, or each element
 };
 
-// Top-level key → handler. Add [[monitor.*]] as {"monitor", Shape::table,
-// parse_monitors} (which dispatches on its own sub-keys) and [[test]] as
-// {"test", Shape::array_of_tables, parse_test}.
+// Top-level key → handler. [monitor] dispatches on its own sub-keys
+// (monitor/monitor_parser.cpp); [[test]] is policy/parse_tests.cpp.
 constexpr Section kSections[] = {
     {"policy", Shape::table, parse_policy},
     {"scope", Shape::table, parse_scope},
@@ -657,13 +660,13 @@ constexpr Section kSections[] = {
     {"file", Shape::array_of_tables, parse_file_rule},
     {"exec", Shape::array_of_tables, parse_exec_rule},
     {"connect", Shape::array_of_tables, parse_connect_rule},
+    {"monitor", Shape::table, parse_monitors},
+    {"test", Shape::array_of_tables, parse_test},
 };
-
-// Tables the language will have but this version does not parse yet.
-constexpr std::string_view kNotYet[] = {"monitor", "test"};
 
 std::string header(const Section& s)
 {
+    if (s.name == "monitor") return "[[monitor.*]]";  // [monitor] itself holds only sub-tables
     return s.shape == Shape::table ? "[" + std::string(s.name) + "]"
                                    : "[[" + std::string(s.name) + "]]";
 }
@@ -671,12 +674,6 @@ std::string header(const Section& s)
 void unknown_top_level(Ctx& c, const toml::key& k, const toml::node& v)
 {
     const std::string_view name = k.str();
-    if (std::find(std::begin(kNotYet), std::end(kNotYet), name) != std::end(kNotYet)) {
-        const std::string what = name == "monitor" ? "monitors ([[monitor.*]] tables)"
-                                                   : "[[" + std::string(name) + "]] tables";
-        c.error(c.at(k), what + " are not supported by this version of bulwark; remove them");
-        return;
-    }
     if (!v.is_table() && !v.is_array_of_tables()) {
         // A key written above the first header, or a misspelt table.
         for (const auto& kk : kAllKeys) {
@@ -709,6 +706,10 @@ void parse_section(Ctx& c, const Section& s, const toml::key& k, const toml::nod
     if (s.shape == Shape::table) {
         if (const toml::table* t = v.as_table()) {
             s.parse(c, *t);
+        } else if (v.is_array_of_tables() && s.name == "monitor") {
+            c.error(c.at(*v.as_array()->get(0)), "[[monitor]] is not a table of its own; write "
+                                                 "[[monitor.file]], [[monitor.syscalls]], "
+                                                 "[monitor.process] or [[monitor.connect]]");
         } else if (v.is_array_of_tables()) {
             c.error(c.at(*v.as_array()->get(0)), "[[" + name + "]] must be a single [" + name +
                                                      "] table; write [" + name + "] once");
@@ -762,8 +763,10 @@ void append_in_order(Diagnostics& out, const Diagnostics& in)
 
 // One file. The policy is returned even with errors (for checks that span
 // files); its name is set only when valid. Returns nullopt when the text is
-// not TOML.
-std::optional<Policy> parse_one(std::string_view text, std::string_view path, Diagnostics& diag)
+// not TOML. A file of nothing but [[test]] tables is a test file, not a
+// policy: it needs no [policy], and `test_file` says so.
+std::optional<Policy> parse_one(std::string_view text, std::string_view path, Diagnostics& diag,
+                                bool* test_file = nullptr)
 {
     Diagnostics local;
     Policy p;
@@ -787,7 +790,11 @@ std::optional<Policy> parse_one(std::string_view text, std::string_view path, Di
         else
             parse_section(c, *s, *k, *v);
     }
-    if (!c.saw_policy_table) {
+    const bool only_tests = !root.empty() && std::all_of(root.begin(), root.end(), [](const auto& kv) {
+        return kv.first.str() == "test";
+    });
+    if (test_file) *test_file = only_tests;
+    if (!c.saw_policy_table && !only_tests) {
         local.error(SourcePos{std::string(path), 1, 1},
                     "no [policy] table; every policy file needs [policy] with name = \"...\"");
     }
@@ -825,8 +832,15 @@ std::optional<std::string> read_file(const std::string& path, std::string& err)
 ParseResult parse_policy_text(std::string_view text, std::string_view path)
 {
     ParseResult r;
-    if (auto p = parse_one(text, path, r.diagnostics)) r.policies.push_back(std::move(*p));
-    if (r.diagnostics.has_errors()) r.policies.clear();
+    bool test_file = false;
+    if (auto p = parse_one(text, path, r.diagnostics, &test_file)) {
+        r.tests = p->tests;
+        if (!test_file) r.policies.push_back(std::move(*p));
+    }
+    if (r.diagnostics.has_errors()) {
+        r.policies.clear();
+        r.tests.clear();
+    }
     return r;
 }
 
@@ -857,8 +871,11 @@ ParseResult load_policies(const std::vector<std::string>& paths)
             diag.error(SourcePos{f, 0, 0}, "cannot read policy file: " + err);
             return;
         }
-        std::optional<Policy> p = parse_one(*text, f, diag);
+        bool test_file = false;
+        std::optional<Policy> p = parse_one(*text, f, diag, &test_file);
         if (!p) return;
+        r.tests.insert(r.tests.end(), p->tests.begin(), p->tests.end());
+        if (test_file) return;
         if (!p->name.empty()) {
             auto [it, fresh] = names.emplace(p->name, p->pos);
             if (!fresh) {
@@ -904,7 +921,10 @@ ParseResult load_policies(const std::vector<std::string>& paths)
         }
         for (const std::string& f : found) load_file(f);
     }
-    if (diag.has_errors()) r.policies.clear();
+    if (diag.has_errors()) {
+        r.policies.clear();
+        r.tests.clear();
+    }
     return r;
 }
 

@@ -15,6 +15,9 @@ namespace bulwark {
 
 struct ParseResult {
     std::vector<Policy> policies;  // only meaningful when !diagnostics.has_errors()
+    // Every [[test]] case of every file read, policy files and test files
+    // (files of nothing but [[test]] tables, which are not policies) alike.
+    std::vector<TestCase> tests;
     Diagnostics diagnostics;
 };
 

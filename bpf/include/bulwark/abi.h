@@ -5,8 +5,8 @@
  * side pins the layout with static_assert (engine/abi_layout.cpp), so a
  * change here that is not mirrored in a compiled engine fails the build.
  *
- * Layout decisions are recorded in docs/decisions/001-file-matching.md and
- * docs/decisions/002-generations.md.
+ * Layout decisions are recorded in docs/decisions/001-file-matching.md,
+ * 002-generations.md, 003-exec.md and 004-connect-maps.md.
  */
 #ifndef BULWARK_ABI_H
 #define BULWARK_ABI_H
@@ -27,6 +27,7 @@ enum bw_limits {
 	BW_SLOTS = 2,                /* policy-set slots: live and next */
 	BW_MAX_PATH_KEYS = 1 << 20,  /* inode_rules / name_rules entries */
 	BW_MAX_SCOPE_KEYS = 1 << 16, /* uid / cgroup / executable scope keys */
+	BW_MAX_CONNECT_KEYS = 1 << 20,/* entries of each connect trie */
 };
 
 /* Entry numbers that do not index the map image. */
@@ -40,9 +41,16 @@ enum bw_limits {
 enum bw_column {
 	BW_COL_READ = 0,
 	BW_COL_WRITE = 1,
-	BW_COL_EXEC = 2,
-	BW_NR_COLUMNS = 3,
+	BW_COL_EXEC = 2,             /* running a program: execve, a script's interpreter */
+	BW_COL_MAP = 3,              /* mapping a file as code (mmap/mprotect PROT_EXEC):
+	                              * [[exec]] rules only, never the exec default, so
+	                              * that allowed programs map their libraries */
+	BW_NR_COLUMNS = 4,
 };
+
+/* The column connect decisions carry in events and in the map image's
+ * decisions. Connect rules are not path keys: it indexes no mask array. */
+#define BW_COL_CONNECT 4u
 
 /* The hook family an event or a policy applies to. */
 enum bw_kind {
@@ -101,6 +109,53 @@ struct bw_path_rule {
 	__u32 flags;                 /* BW_ENTRY_* */
 };
 
+/* ---- connect rules (docs/decisions/004-connect-maps.md) -------------- */
+
+/* LPM trie keys: the destination address, most significant byte first.
+ * IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) are looked up as IPv4. */
+struct bw_cidr4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct bw_cidr6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Protocols a connect rule decides (bw_port_key.protocol, events). */
+enum bw_protocol {
+	BW_PROTO_TCP = 1,            /* IPPROTO_TCP, IPPROTO_MPTCP */
+	BW_PROTO_UDP = 2,            /* IPPROTO_UDP, IPPROTO_UDPLITE */
+};
+
+/* bw_connect_rule.flags */
+#define BW_CONNECT_BY_PORT 0x1u      /* verdicts differ by protocol or port: look up connect_ports */
+
+/*
+ * The decision every policy reaches for destinations in this CIDR, with
+ * every wider CIDR folded in by the compiler: the longest prefix found
+ * decides. When it differs by protocol or port, the entry only says so and
+ * connect_ports holds one value per (entry, protocol, port block).
+ */
+struct bw_connect_rule {
+	__u64 deny;                  /* policies whose verdict is deny */
+	__u64 audit;
+	__u32 entry;                 /* map image entry, echoed in events */
+	__u32 flags;                 /* BW_CONNECT_* */
+};
+
+/* LPM trie key of connect_ports: an entry's port intervals, cut into
+ * aligned blocks. Lookups use BW_PORT_KEY_BITS; the pad byte is zero. */
+struct bw_port_key {
+	__u32 prefixlen;             /* 40 + bits of the port block */
+	__u32 entry;                 /* bw_connect_rule.entry of the CIDR */
+	__u8 protocol;               /* enum bw_protocol */
+	__u8 port[2];                /* big-endian */
+	__u8 pad;
+};
+#define BW_PORT_KEY_BITS (32 + 8 + 16)
+
 /* ---- the policy set ------------------------------------------------- */
 
 /*
@@ -120,6 +175,13 @@ struct bw_policy_set {
 	__u64 can_deny[BW_NR_COLUMNS];     /* fail-closed set for too-deep walks */
 	__u64 can_audit[BW_NR_COLUMNS];
 	__u64 cgroup_levels;               /* bit L: a scoped cgroup at level L */
+	__u64 connect_default_deny;        /* [defaults] connect, when no CIDR matches */
+	__u64 connect_default_audit;
+	__u64 fileless;                    /* policies with an [[exec]] fileless rule */
+	__u64 fileless_deny;               /* ... whose verdict for such programs is deny */
+	__u64 fileless_audit;
+	__u32 fileless_entry;              /* map image entry naming those rules */
+	__u32 reserved;
 	__u32 generation;                  /* reload counter, echoed in events */
 	__u32 flags;
 };
@@ -136,6 +198,8 @@ struct bw_live {
 #define BW_EVENT_PATH_TRUNCATED 0x1u
 #define BW_EVENT_EXE_UNKNOWN    0x2u
 #define BW_EVENT_PATH_UNKNOWN   0x4u
+#define BW_EVENT_FILELESS       0x8u  /* exec: the program has no name (memfd, deleted) */
+#define BW_EVENT_PATH_NAME_ONLY 0x10u /* exec: path holds the file's last component only */
 
 /* Access bits of a file event (bw_file_event.access). */
 #define BW_ACCESS_READ  0x1u
@@ -169,6 +233,37 @@ struct bw_file_event {
 	char path[BW_PATH_MAX];
 };
 
+/* How a program came to be decided (bw_exec_event.route). */
+enum bw_exec_route {
+	BW_ROUTE_EXEC = 0,           /* execve(2) of the program itself */
+	BW_ROUTE_INTERPRETER = 1,    /* the interpreter of a script's #! line */
+	BW_ROUTE_MAP = 2,            /* its code mapped by a running process (a loader) */
+};
+
+struct bw_exec_event {
+	struct bw_event_header h;
+	__u32 route;                 /* enum bw_exec_route */
+	__u32 reserved;
+	char path[BW_PATH_MAX];      /* the program decided */
+	char via[BW_PATH_MAX];       /* interpreter: the script as executed; map: the loader */
+};
+
+/* Which call a connect event is about (bw_connect_event.call). */
+enum bw_connect_call {
+	BW_CALL_CONNECT = 0,         /* connect(2) */
+	BW_CALL_SENDMSG = 1,         /* sendto/sendmsg with an address (UDP, TCP fast open) */
+};
+
+struct bw_connect_event {
+	struct bw_event_header h;
+	__u16 family;                /* AF_INET / AF_INET6, as the caller gave it */
+	__u16 port;                  /* host byte order */
+	__u8 protocol;               /* enum bw_protocol */
+	__u8 call;                   /* enum bw_connect_call */
+	__u16 reserved;
+	__u8 addr[16];               /* as given: 4 bytes for AF_INET */
+};
+
 /* ---- statistics ------------------------------------------------------ */
 
 /* Per-CPU counters in the `stats` array map, summed by the engine. */
@@ -180,7 +275,11 @@ enum bw_stat {
 	BW_STAT_DENIED,              /* operations failed with EPERM */
 	BW_STAT_WOULD_DENY,
 	BW_STAT_AUDITED,
+	BW_STAT_EXEC_DENIED,         /* of BW_STAT_DENIED: programs */
+	BW_STAT_CONNECT_DENIED,      /* of BW_STAT_DENIED: connections */
 	BW_NR_STATS = 32,            /* room for later counters (monitors) */
 };
+
+#include "bulwark/monitor_abi.h" /* the monitors' half (bpf/trace/) */
 
 #endif /* BULWARK_ABI_H */
