@@ -1,0 +1,153 @@
+#include "explain/operation.hpp"
+
+#include "compile/scope_compiler.hpp"
+
+namespace bulwark {
+namespace {
+
+std::string uid_text(const UidSpec& u)
+{
+    if (const auto* n = std::get_if<uint32_t>(&u.value)) return std::to_string(*n);
+    return std::get<std::string>(u.value);
+}
+
+std::string access_text(uint8_t access)
+{
+    if (access == access_any) return "read,write";
+    return access == access_write ? "write" : "read";
+}
+
+}  // namespace
+
+bw_kind kind_of(TestOp op)
+{
+    switch (op) {
+    case TestOp::open: return BW_KIND_FILE;
+    case TestOp::exec: return BW_KIND_EXEC;
+    case TestOp::connect: return BW_KIND_CONNECT;
+    }
+    return BW_KIND_FILE;
+}
+
+Verdict to_verdict(bw_verdict v)
+{
+    switch (v) {
+    case BW_VERDICT_ALLOW: return Verdict::allow;
+    case BW_VERDICT_AUDIT: return Verdict::audit;
+    case BW_VERDICT_WOULD_DENY: return Verdict::would_deny;
+    case BW_VERDICT_DENY: return Verdict::deny;
+    }
+    return Verdict::allow;
+}
+
+std::string describe(const TestCase& tc)
+{
+    std::string out = to_string(tc.op);
+    if (tc.op == TestOp::connect) {
+        out += " " + tc.addr.value + " " + std::to_string(tc.port) + "/" + (tc.protocol == proto_udp ? "udp" : "tcp");
+    } else {
+        out += " " + tc.path.value;
+        if (tc.op == TestOp::open) out += " (" + access_text(tc.access) + ")";
+    }
+    std::string who;
+    if (tc.uid) who += "uid " + uid_text(*tc.uid);
+    if (tc.cgroup) who += std::string(who.empty() ? "" : ", ") + "cgroup " + tc.cgroup->value;
+    if (tc.executable) who += std::string(who.empty() ? "" : ", ") + "executable " + tc.executable->value;
+    if (!who.empty()) out += " as " + who;
+    return out;
+}
+
+std::variant<ResolvedOp, std::string> resolve_op(const TestCase& tc, const SystemView& system)
+{
+    ResolvedOp r;
+    r.op = tc.op;
+
+    if (tc.uid) {
+        if (const auto* n = std::get_if<uint32_t>(&tc.uid->value)) {
+            r.subject.uid = *n;
+        } else {
+            const auto& name = std::get<std::string>(tc.uid->value);
+            auto uid = system.uid_of_user(name);
+            if (!uid) return "unknown user \"" + name + "\" (not in /etc/passwd); write its numeric uid";
+            r.subject.uid = *uid;
+        }
+    }
+
+    auto mount = system.cgroup2_mount();
+    if (mount) {
+        auto root = system.identify(*mount);
+        if (!root) return "cgroup v2 mount " + *mount + " cannot be examined";
+        r.subject.cgroup_ancestors.push_back(root->ino);
+        if (tc.cgroup) {
+            auto dir = resolve_cgroup(tc.cgroup->value, *mount);
+            if (!dir) return "cgroup \"" + tc.cgroup->value + "\" contains \".\" or \"..\"";
+            std::string path = *mount;
+            const std::string rel = dir->path.substr(mount->size());
+            size_t i = 0;
+            while (i < rel.size()) {
+                size_t j = rel.find('/', i + 1);
+                if (j == std::string::npos) j = rel.size();
+                path += rel.substr(i, j - i);
+                auto id = system.identify(path);
+                if (!id || !id->is_dir) return "cgroup directory " + path + " does not exist";
+                r.subject.cgroup_ancestors.push_back(id->ino);
+                i = j;
+            }
+        }
+    } else if (tc.cgroup) {
+        return "cgroup v2 is not mounted, so no process is in cgroup " + tc.cgroup->value;
+    }
+
+    if (tc.executable) {
+        auto exe = describe_exe(system, tc.executable->value);
+        if (!exe) return "no program at " + tc.executable->value + " (the process's executable)";
+        r.subject.exe = std::move(*exe);
+    } else {
+        // Some program no [scope] executable names (not a kernel thread:
+        // those run no program at all).
+        ExeIdentity none;
+        none.self = FileIdentity{0, 0, false, 1};
+        none.name = "(unnamed program)";
+        r.subject.exe = none;
+    }
+
+    if (tc.op == TestOp::connect) {
+        auto d = destination(tc.addr.value, tc.port, tc.protocol == proto_udp ? BW_PROTO_UDP : BW_PROTO_TCP);
+        if (!d) return "\"" + tc.addr.value + "\" is not an IP address";
+        r.destination = *d;
+        return r;
+    }
+
+    r.object = describe_file(system, tc.path.value);
+    if (!r.object) return "the directory of " + tc.path.value + " does not exist";
+    if (auto c = system.canonical(tc.path.value)) {
+        r.canonical = *c;
+    } else {
+        const auto slash = tc.path.value.find_last_of('/');
+        auto parent = system.canonical(slash == 0 ? "/" : tc.path.value.substr(0, slash));
+        r.canonical = (parent && *parent != "/" ? *parent : "") + tc.path.value.substr(slash);
+    }
+    if (tc.op == TestOp::open) r.access = tc.access;  // AccessBits are BW_ACCESS_* bits
+    return r;
+}
+
+Outcome decide(const Evaluator& eval, const ResolvedOp& op)
+{
+    switch (op.op) {
+    case TestOp::open: return eval.decide_file(op.subject, *op.object, op.access);
+    case TestOp::exec: {
+        // The kernel opens the program for reading before it decides the
+        // exec (file_open, then bprm_check_security): a file rule denying
+        // the read stops it there; otherwise the stronger verdict is the
+        // case's, and at equal ones the read, which is reported first.
+        const Outcome read = eval.decide_file(op.subject, *op.object, BW_ACCESS_READ);
+        if (read.verdict == BW_VERDICT_DENY) return read;
+        const Outcome run = eval.decide_exec(op.subject, *op.object, ExecUse::run);
+        return read.verdict != BW_VERDICT_ALLOW && read.verdict >= run.verdict ? read : run;
+    }
+    case TestOp::connect: return eval.decide_connect(op.subject, *op.destination);
+    }
+    return {};
+}
+
+}  // namespace bulwark

@@ -1,0 +1,44 @@
+// Offline test cases in the policy model: [[test]] tables, as the parser
+// validated them. A case names one operation (open a file, run a program,
+// connect to an address), the process doing it, and the verdict the loaded
+// policy set must reach; `bulwark test` decides it with the reference
+// evaluator, and the guest tests (vm-tests/guest/t50_policy_cases.cpp) with
+// the real kernel. Included by policy/model.hpp (include that one): these
+// types use its SourcePos, Located and UidSpec.
+#pragma once
+
+#include "policy/model.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace bulwark {
+
+enum class TestOp : uint8_t { open, exec, connect };
+
+// The verdicts a case can expect, in the order of enum bw_verdict.
+enum class Verdict : uint8_t { allow, audit, would_deny, deny };
+
+struct TestCase {
+    std::string name;
+    TestOp op = TestOp::open;
+    Located path;                      // open, exec: absolute, normalized
+    uint8_t access = access_read;      // open: AccessBits, "read" when not given
+    Located addr;                      // connect: an IPv4 or IPv6 address
+    uint16_t port = 0;                 // connect
+    uint8_t protocol = proto_tcp;      // connect: one ProtocolBits bit, "tcp" when not given
+    // The process: root in the root cgroup running no program that any
+    // [scope] executable names, unless said otherwise.
+    std::optional<UidSpec> uid;
+    std::optional<Located> cgroup;     // as written: relative or absolute
+    std::optional<Located> executable; // the program the process runs
+    Verdict expect = Verdict::allow;
+    SourcePos pos;                     // of the [[test]] header
+    SourcePos expect_pos;              // of the expect value
+};
+
+const char* to_string(TestOp op);      // "open", "exec", "connect"
+const char* to_string(Verdict v);      // "allow", "audit", "would-deny", "deny"
+
+}  // namespace bulwark
