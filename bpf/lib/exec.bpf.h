@@ -30,7 +30,7 @@ static __always_inline void bw_decide_program(const struct bw_policy_set *set, _
 	struct bw_mount_walk walk;
 	enum bw_walk_end end;
 
-	end = bw_walk(file, slot, &walk);
+	end = bw_walk(set, file, slot, &walk);
 	if (end != BW_WALK_FOUND) {
 		if (end == BW_WALK_TOO_DEEP)
 			bw_count(BW_STAT_WALK_TOO_DEEP);

@@ -4,8 +4,9 @@
  * at the first directory with a key (docs/decisions/001-file-matching.md).
  * The walk follows d_parent, so a bind mount, a symlink, "..", a relative
  * path or /proc/self/fd/N all lead to the same dentries; at a filesystem's
- * root it continues at the mount point. One hash lookup per level, no
- * loop over rules, no string compare.
+ * root it continues at the mount point. At most one hash lookup per level
+ * (none where the policy set's directory filter rules a key out), no loop
+ * over rules, no string compare.
  * Mirrored by Evaluator::walk (engine/compile/evaluator.cpp).
  */
 #ifndef BULWARK_PATH_WALK_BPF_H
@@ -23,7 +24,20 @@ enum bw_walk_end {
 	BW_WALK_TOO_DEEP,
 };
 
-/* One level: the directory `parent_ino` on `dev` holding `child`. */
+/* Could the directory (dev, ino) have an ANCESTOR key? "No" is certain
+ * (the compiler sets both bits of every such key: abi.h), and costs a
+ * multiplication and two loads instead of a hash lookup. */
+static __always_inline bool bw_dir_maybe(const struct bw_policy_set *set, __u32 dev, __u64 ino)
+{
+	__u64 h = bw_dir_filter_hash(dev, ino);
+	__u32 a = bw_dir_filter_bit1(h), b = bw_dir_filter_bit2(h);
+
+	return (set->dir_filter[a / 64] >> (a % 64)) & (set->dir_filter[b / 64] >> (b % 64)) & 1;
+}
+
+/* One level: the directory `parent_ino` on `dev` holding `child`. Callers
+ * test bw_dir_maybe first, so that a level the filter rules out reads
+ * neither the name nor the map. */
 static __always_inline const struct bw_path_rule *
 bw_lookup_level(void *inodes, void *names, __u32 dev, __u64 parent_ino, const unsigned char *child, bool self)
 {
@@ -70,8 +84,10 @@ static long bw_mount_step(__u32 i, struct bw_mount_walk *w)
 {
 	struct dentry *d = (struct dentry *)w->d, *parent;
 	struct mount *mnt = (struct mount *)w->mnt;
+	const struct bw_policy_set *set;
 	const struct bw_path_rule *r;
 	void *inodes, *names;
+	__u64 ino;
 
 	parent = BPF_CORE_READ(d, d_parent);
 	if (!parent || parent == d) {
@@ -87,26 +103,31 @@ static long bw_mount_step(__u32 i, struct bw_mount_walk *w)
 		w->dev = BPF_CORE_READ(d, d_sb, s_dev);
 		return 0;
 	}
+	set = bpf_map_lookup_elem(&policy_sets, &w->slot);
 	inodes = bpf_map_lookup_elem(&inode_rules, &w->slot);
 	names = bpf_map_lookup_elem(&name_rules, &w->slot);
-	if (!inodes || !names) {
+	if (!set || !inodes || !names) {
 		w->end = BW_WALK_ROOT;
 		return 1;
 	}
-	r = bw_lookup_level(inodes, names, w->dev, BPF_CORE_READ(parent, d_inode, i_ino), BPF_CORE_READ(d, d_name.name),
-			    w->self);
-	if (r) {
-		__builtin_memcpy(&w->found, r, sizeof(w->found));
-		w->end = BW_WALK_FOUND;
-		return 1;
+	ino = BPF_CORE_READ(parent, d_inode, i_ino);
+	if (bw_dir_maybe(set, w->dev, ino)) {
+		r = bw_lookup_level(inodes, names, w->dev, ino, BPF_CORE_READ(d, d_name.name), w->self);
+		if (r) {
+			__builtin_memcpy(&w->found, r, sizeof(w->found));
+			w->end = BW_WALK_FOUND;
+			return 1;
+		}
 	}
 	w->self = 0;
 	w->d = (__u64)parent;
 	return 0;
 }
 
-/* The deciding key for `file` copied into `out`, or the reason there is none. */
-static __always_inline enum bw_walk_end bw_walk(struct file *file, __u32 slot, struct bw_mount_walk *w)
+/* The deciding key for `file` copied into `w->found`, or the reason there
+ * is none. `set` is the policy set of `slot`. */
+static __always_inline enum bw_walk_end bw_walk(const struct bw_policy_set *set, struct file *file, __u32 slot,
+						struct bw_mount_walk *w)
 {
 	void *inodes = bpf_map_lookup_elem(&inode_rules, &slot);
 	void *names = bpf_map_lookup_elem(&name_rules, &slot);
@@ -124,13 +145,18 @@ static __always_inline enum bw_walk_end bw_walk(struct file *file, __u32 slot, s
 	/* Within the file's own filesystem: BTF loads, no helper calls. */
 	for (; step < BW_WALK_MAX_DEPTH; step++) {
 		struct dentry *parent = d->d_parent;
+		__u64 ino;
 
 		if (!parent || parent == d)
 			break;
-		r = bw_lookup_level(inodes, names, dev, parent->d_inode->i_ino, d->d_name.name, self);
-		if (r) {
-			__builtin_memcpy(&w->found, r, sizeof(w->found));
-			return BW_WALK_FOUND;
+		ino = parent->d_inode->i_ino;
+		/* Most levels end here: no key can exist for this directory. */
+		if (bw_dir_maybe(set, dev, ino)) {
+			r = bw_lookup_level(inodes, names, dev, ino, d->d_name.name, self);
+			if (r) {
+				__builtin_memcpy(&w->found, r, sizeof(w->found));
+				return BW_WALK_FOUND;
+			}
 		}
 		self = false;
 		d = parent;
@@ -139,8 +165,16 @@ static __always_inline enum bw_walk_end bw_walk(struct file *file, __u32 slot, s
 		return BW_WALK_TOO_DEEP;
 
 	/* Above it, mount by mount, with what is left of the depth budget.
-	 * Verified once as a callback, however many levels it runs. */
+	 * Verified once as a callback, however many levels it runs. `d` is
+	 * the filesystem's root here: when its mount is the topmost one, the
+	 * walk has reached "/" (as bw_mount_step's first step would find). */
 	w->mnt = bw_real_mount(file->f_path.mnt);
+	{
+		struct mount *mnt = (struct mount *)w->mnt, *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (!up || up == mnt)
+			return BW_WALK_ROOT;
+	}
 	w->d = (__u64)d;
 	w->slot = slot;
 	w->dev = dev;

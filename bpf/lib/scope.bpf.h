@@ -53,6 +53,8 @@ static __always_inline __u64 bw_cgroup_scope(const struct bw_policy_set *set, __
 	for (__u32 level = 0; level < BW_CGROUP_MAX_LEVEL; level++) {
 		__u64 id, *v;
 
+		if (!(set->cgroup_levels >> level))
+			break;       /* no scoped cgroup at this level or deeper */
 		if (!(set->cgroup_levels & (1ull << level)))
 			continue;
 		id = bpf_get_current_ancestor_cgroup_id(level);

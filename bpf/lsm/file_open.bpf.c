@@ -63,7 +63,7 @@ int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 	if (!access)
 		return 0;
 
-	end = bw_walk(file, slot, &walk);
+	end = bw_walk(set, file, slot, &walk);
 	if (end != BW_WALK_FOUND) {
 		if (end == BW_WALK_TOO_DEEP)
 			bw_count(BW_STAT_WALK_TOO_DEEP);

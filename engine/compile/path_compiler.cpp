@@ -1,6 +1,8 @@
 #include "compile/path_compiler.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <unordered_map>
 
@@ -140,6 +142,7 @@ public:
             entry(tree_of(dir), BW_ROLE_ANCESTOR, a, pos).named_children = true;
         }
         for (auto& [k, e] : entries_) emit(e);
+        fill_dir_filter();
         if (image_.inode_rules.size() > options_.max_path_keys || image_.name_rules.size() > options_.max_path_keys) {
             diags_.error(last_pos_, "the policies need " +
                                         std::to_string(std::max(image_.inode_rules.size(), image_.name_rules.size())) +
@@ -149,6 +152,21 @@ public:
     }
 
 private:
+    // The walk's pre-check (abi.h, docs/decisions/006-dir-filter.md): both
+    // bits of every directory key the walk can find. Only ANCESTOR keys:
+    // SELF keys are looked up by the hardlink backstop, which has no filter.
+    void fill_dir_filter()
+    {
+        auto& filter = image_.policy_set.dir_filter;
+        std::fill(std::begin(filter), std::end(filter), 0);
+        for (const auto& e : image_.inode_rules) {
+            if (e.key.role != BW_ROLE_ANCESTOR) continue;
+            const uint64_t h = bw_dir_filter_hash(e.key.dev, e.key.ino);
+            for (const uint32_t bit : {bw_dir_filter_bit1(h), bw_dir_filter_bit2(h)})
+                filter[bit / 64] |= 1ull << (bit % 64);
+        }
+    }
+
     static bool uses_name_key(const EntryBuild& e) { return e.role == BW_ROLE_SELF || !e.self; }
 
     EntryBuild& entry(const std::string& keypath, bw_role role, const Anchor& a, const SourcePos& pos)

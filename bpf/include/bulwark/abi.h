@@ -156,6 +156,35 @@ struct bw_port_key {
 };
 #define BW_PORT_KEY_BITS (32 + 8 + 16)
 
+/* ---- the directory filter (docs/decisions/006-dir-filter.md) -------- */
+
+/*
+ * Two bits per ANCESTOR-role key of inode_rules, set by the compiler: a
+ * level of the walk whose (dev, ino) finds either bit clear has no key and
+ * skips its hash lookup. A Bloom filter: "clear" is certain, "set" only
+ * means "look it up". It changes no verdict, only what a miss costs.
+ */
+#define BW_DIR_FILTER_SHIFT 16                                   /* 65,536 bits */
+#define BW_DIR_FILTER_WORDS ((1u << BW_DIR_FILTER_SHIFT) / 64)   /* 8 KiB */
+#define BW_DIR_FILTER_MASK ((1u << BW_DIR_FILTER_SHIFT) - 1)
+
+/* Fibonacci hashing of the identity; the two bit numbers are the top 16
+ * bits and bits 32..47 of the product. Shared, so both sides agree. */
+static inline __u64 bw_dir_filter_hash(__u32 dev, __u64 ino)
+{
+	return (ino ^ ((__u64)dev << 32)) * 0x9e3779b97f4a7c15ull;
+}
+
+static inline __u32 bw_dir_filter_bit1(__u64 h)
+{
+	return (__u32)(h >> (64 - BW_DIR_FILTER_SHIFT));
+}
+
+static inline __u32 bw_dir_filter_bit2(__u64 h)
+{
+	return (__u32)(h >> 32) & BW_DIR_FILTER_MASK;
+}
+
 /* ---- the policy set ------------------------------------------------- */
 
 /*
@@ -180,6 +209,7 @@ struct bw_policy_set {
 	__u64 fileless;                    /* policies with an [[exec]] fileless rule */
 	__u64 fileless_deny;               /* ... whose verdict for such programs is deny */
 	__u64 fileless_audit;
+	__u64 dir_filter[BW_DIR_FILTER_WORDS]; /* ANCESTOR keys of inode_rules, see above */
 	__u32 fileless_entry;              /* map image entry naming those rules */
 	__u32 reserved;
 	__u32 generation;                  /* reload counter, echoed in events */
