@@ -19,9 +19,12 @@ int cmd_compile(const Args& args)
         "usage: bulwark compile --policy PATH... --dump [--json] [--audit]\n\n"
         "Compile policies into the map image bulwark would load, and print it: every\n"
         "map, every key and value, and the rule (or [defaults] line) each policy's\n"
-        "verdict in it came from. Compiled on this machine, as bulwark run would.\n\n"
+        "verdict in it came from; then the monitor maps, with the [[monitor.*]]\n"
+        "table each value reports through. Compiled on this machine, as bulwark\n"
+        "run would.\n\n"
         "examples:\n  bulwark compile --policy policies/default --dump\n"
-        "  bulwark compile --policy web.toml --dump --json | jq '.maps.name_rules[].path'\n\noptions");
+        "  bulwark compile --policy web.toml --dump --json | jq '.maps.name_rules[].path'\n"
+        "  bulwark compile --policy watch.toml --dump --json | jq '.monitors.maps.mon_file_paths'\n\noptions");
     desc.add_options()("help,h", "this help")("policy,p", po::value(&policies)->multitoken()->required(),
                                               "policy file or directory (repeatable)")(
         "dump", po::bool_switch(&dump), "print the map image")("json", po::bool_switch(&json), "as JSON")("audit", po::bool_switch(&audit),

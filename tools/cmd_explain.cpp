@@ -1,8 +1,11 @@
 // bulwark explain --policy PATH… OPERATION: the verdict the policies reach
-// on one operation, the deciding rule, and every rule that matched and lost.
-// The exit status is the verdict, so scripts can branch on it.
+// on one operation, the deciding rule, and every rule that matched and lost;
+// then which monitors would report it. `syscall NAME` asks the syscalls
+// monitors only. The exit status is the verdict, so scripts can branch on it.
 #include "commands.hpp"
 #include "explain/explain.hpp"
+#include "explain/monitor_explain.hpp"
+#include "monitor/syscall_table.hpp"
 #include "offline_set.hpp"
 #include "policy/value_checks.hpp"
 #include "util/error.hpp"
@@ -30,8 +33,16 @@ const char* kUsage =
     "  open PATH [--access read|write|read,write]   (default: read)\n"
     "  exec PATH\n"
     "  connect ADDR PORT [--protocol tcp|udp]       (default: tcp)\n"
+    "  syscall NAME                                 ([[monitor.syscalls]] only; x86_64 name)\n"
+    "\n"
+    "After the verdict, \"monitors:\" lists the monitors that would report the\n"
+    "operation ([[monitor.file]] for open, by the name as given; [monitor.process]\n"
+    "for exec, by the program's real path; [[monitor.connect]] for connect): the\n"
+    "rule the event names, others that match too, and those whose [scope] leaves\n"
+    "the process out. Monitors never change the verdict.\n"
     "\n"
     "exit status: 0 allow, 10 audit, 11 would-deny, 12 deny;\n"
+    "             syscall: 0 not reported, 10 reported (or would-kill), 12 killed;\n"
     "             1 policy errors, 2 bad invocation, 4 the operation cannot be described\n"
     "\n"
     "examples:\n"
@@ -40,6 +51,7 @@ const char* kUsage =
     "      open /etc/ssl/private/site.key --access read\n"
     "  bulwark explain --policy policies/default --uid 1000 exec /tmp/payload\n"
     "  bulwark explain --policy policies/default connect 169.254.169.254 80\n"
+    "  bulwark explain --policy watch.toml --uid 1000 syscall ptrace\n"
     "  bulwark explain -p web.toml open /etc/shadow >/dev/null; echo $?   # 12: denied\n"
     "\n"
     "options";
@@ -81,6 +93,39 @@ UidSpec uid_spec(const std::string& s)
     return UidSpec{s, {}};
 }
 
+// "who": "uid 1000, cgroup demo" from the process options.
+std::string who(const TestCase& tc)
+{
+    std::string out;
+    if (tc.uid) {
+        const auto* n = std::get_if<uint32_t>(&tc.uid->value);
+        out += "uid " + (n ? std::to_string(*n) : std::get<std::string>(tc.uid->value));
+    }
+    if (tc.cgroup) out += std::string(out.empty() ? "" : ", ") + "cgroup " + tc.cgroup->value;
+    if (tc.executable) out += std::string(out.empty() ? "" : ", ") + "executable " + tc.executable->value;
+    return out.empty() ? "uid 0" : out;
+}
+
+// explain syscall NAME: only the syscalls monitors have a say.
+int explain_syscall(const OfflineSet& set, const TestCase& tc, const std::string& name, uint32_t nr, bool strict)
+{
+    auto subject = resolve_subject(tc, set.system());
+    if (const auto* err = std::get_if<std::string>(&subject))
+        throw Error("cannot describe the process (" + who(tc) + "): " + *err,
+                    strict ? "without --strict, what is missing here is imagined" : "");
+    MonitoredOp op;
+    op.kind = MonitoredOp::Kind::syscall;
+    op.subject = std::get<Subject>(subject);
+    op.nr = nr;
+    const MonitorExplanation m = explain_monitors(set.policies, set.image, set.system(), op);
+    std::cout << "syscall " << name << " (" << nr << ") as " << who(tc) << '\n'
+              << "verdict: allow (no hook denies syscalls; [[monitor.syscalls]] report them, or kill)\n";
+    if (!m.watched) std::cout << "\nmonitors:\n  no policy has a [[monitor.syscalls]] table\n";
+    print(m, set.image, std::cout);
+    if (!m.event) return exit_ok;
+    return m.matches[*m.event].action == BW_MON_KILL ? 12 : 10;
+}
+
 }  // namespace
 
 int cmd_explain(const Args& args)
@@ -120,7 +165,8 @@ int cmd_explain(const Args& args)
     // right after it: the operation starts at the first verb.
     if (operation.empty()) {
         for (size_t i = 0; i < policies.size(); ++i) {
-            if (policies[i] == "open" || policies[i] == "exec" || policies[i] == "connect") {
+            if (policies[i] == "open" || policies[i] == "exec" || policies[i] == "connect" ||
+                policies[i] == "syscall") {
                 operation.assign(policies.begin() + static_cast<std::ptrdiff_t>(i), policies.end());
                 policies.resize(i);
                 break;
@@ -132,7 +178,7 @@ int cmd_explain(const Args& args)
         return exit_usage;
     }
     if (operation.empty()) {
-        std::cerr << "bulwark explain: name an operation: open PATH, exec PATH or connect ADDR PORT\n\n"
+        std::cerr << "bulwark explain: name an operation: open PATH, exec PATH, connect ADDR PORT or syscall NAME\n\n"
                   << desc << '\n';
         return exit_usage;
     }
@@ -140,7 +186,15 @@ int cmd_explain(const Args& args)
     TestCase tc;
     tc.name = "explain";
     const std::string& verb = operation[0];
-    if (verb == "open" || verb == "exec") {
+    std::optional<uint32_t> syscall_nr;
+    if (verb == "syscall") {
+        if (operation.size() != 2) usage_error("syscall takes one NAME");
+        syscall_nr = syscall_number(operation[1]);
+        if (!syscall_nr)
+            usage_error("unknown syscall \"" + operation[1] + "\"; write an x86_64 name as in syscall_64.tbl, "
+                        "such as openat or ptrace");
+        tc.op = TestOp::connect;  // names no path: nothing to imagine for it
+    } else if (verb == "open" || verb == "exec") {
         if (operation.size() != 2) usage_error(verb + " takes one PATH");
         tc.op = verb == "open" ? TestOp::open : TestOp::exec;
         tc.path.value = absolute_path(operation[1]);
@@ -164,8 +218,11 @@ int cmd_explain(const Args& args)
         if (protocol == "udp") tc.protocol = proto_udp;
         else if (!protocol.empty() && protocol != "tcp") usage_error("--protocol is tcp or udp");
     } else {
-        usage_error("unknown operation \"" + verb + "\"; write open PATH, exec PATH or connect ADDR PORT");
+        usage_error("unknown operation \"" + verb +
+                    "\"; write open PATH, exec PATH, connect ADDR PORT or syscall NAME");
     }
+    if (syscall_nr && (!access.empty() || !protocol.empty()))
+        usage_error(!access.empty() ? "--access is for open" : "--protocol is for connect");
     if ((!access.empty() && tc.op != TestOp::open) || (!protocol.empty() && tc.op != TestOp::connect))
         usage_error(!access.empty() ? "--access is for open" : "--protocol is for connect");
     if (!uid.empty()) tc.uid = uid_spec(uid);
@@ -179,6 +236,7 @@ int cmd_explain(const Args& args)
     options.global_audit = audit;
     auto set = OfflineSet::load(policies, {tc}, strict, options, std::cerr);
     if (!set) return exit_policy_errors;
+    if (syscall_nr) return explain_syscall(*set, tc, operation[1], *syscall_nr, strict);
     auto resolved = resolve_op(tc, set->system());
     if (const auto* err = std::get_if<std::string>(&resolved))
         throw Error("cannot describe " + describe(tc) + ": " + *err,
@@ -188,6 +246,7 @@ int cmd_explain(const Args& args)
     const Explanation e = explain(set->policies, set->image, set->system(), op, options);
     RuleTexts texts;
     print(e, tc, set->image, texts, std::cout);
+    print(explain_monitors(set->policies, set->image, set->system(), monitored(op, tc)), set->image, std::cout);
 
     // Say what was made up, when the operation itself names it.
     std::vector<std::string> named;

@@ -13,7 +13,10 @@ int cmd_probe(const Args& args)
 {
     if (!args.empty()) {
         std::cout << "usage: bulwark probe\n\nSay whether this kernel can enforce bulwark policies "
-                     "(BPF-LSM active and accepted,\nwhich hooks exist). Exit 0 if it can, 3 if not.\n";
+                     "(BPF-LSM active and accepted,\nwhich hooks exist). Exit 0 if it can, 3 if not.\n\n"
+                     "examples:\n"
+                     "  bulwark probe\n"
+                     "  bulwark probe >/dev/null && echo \"this kernel enforces\"\n";
         return args[0] == "--help" || args[0] == "-h" ? exit_ok : exit_usage;
     }
     const KernelSupport s = probe_kernel();

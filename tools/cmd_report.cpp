@@ -25,6 +25,8 @@ const char* kUsage =
     "and rule, by program and by cgroup, with counts and first and last times,\n"
     "and for each rule what enforcing it would have broken — the programs that\n"
     "ran and would have been denied. With --policy, each rule's text is shown.\n"
+    "Monitor events are counted apart, per policy and monitor rule (with what\n"
+    "their rate limit suppressed): they report, they never deny.\n"
     "\n"
     "--suggest prints allow rules, as TOML with comments, for what the policies\n"
     "would have denied (as AppArmor's aa-logprof does); with --policy only what\n"

@@ -78,6 +78,33 @@ vmt_fetch_kernel() {
     echo "time: kernel $series: $VMT_KERNEL_PKG $VMT_KERNEL_VERSION ($VMT_KERNEL_FETCHED) $(vmt_secs "$t0" "$(vmt_ms)")"
 }
 
+# vmt_new_run_dir: prints a fresh work directory for one vm-tests/run,
+# $VMT_CACHE/runs/<time>.XXXXXX, and points $VMT_CACHE/last-run at it (a
+# symlink replaced atomically, so concurrent runs never share a directory).
+# Keeps the 10 newest runs; older ones go once idle for an hour. A last-run
+# that is still a directory (older vm-tests/run) is removed once idle for
+# half an hour, else left alone (a run may still be writing to it).
+vmt_new_run_dir() {
+    local runs=$VMT_CACHE/runs work link=$VMT_CACHE/last-run old
+    mkdir -p "$runs"
+    work=$(mktemp -d "$runs/$(date +%Y%m%d-%H%M%S).XXXXXX")
+    chmod 755 "$work"
+    if [[ -d $link && ! -L $link ]]; then
+        if [[ -z $(find "$link" -mmin -30 -print -quit) ]]; then
+            rm -rf "$link"
+        else
+            echo "vm-tests: $link is a directory a run may still use; logs are in $work" >&2
+        fi
+    fi
+    if [[ ! -e $link || -L $link ]]; then
+        ln -s "runs/${work##*/}" "$link.$$" && mv -T "$link.$$" "$link"
+    fi
+    while read -r old; do
+        [[ -n $(find "$old" -mmin -60 -print -quit) ]] || rm -rf "$old"
+    done < <(find "$runs" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | tail -n +11 | cut -d' ' -f2-)
+    echo "$work"
+}
+
 # vmt_build_initramfs OUT GUEST_TESTS BULWARK POLICIES_DIR [EXTRA_DIR]
 #   GUEST_TESTS / BULWARK: static binaries, or "" to leave them out;
 #   POLICIES_DIR is copied to /policies; EXTRA_DIR's contents are copied over

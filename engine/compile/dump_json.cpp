@@ -1,15 +1,19 @@
 // `bulwark compile --dump --json`: the map image for machines — every map,
 // every key and value, and the rule (or [defaults] value) each policy's
-// verdict in it came from. Policies are named, not numbered, so a diff of
-// two dumps reads like the change that caused it.
+// verdict in it came from; then the monitor maps, with the rule each value
+// reports through (dump_json_monitors.cpp). Policies are named, not
+// numbered, so a diff of two dumps reads like the change that caused it.
 #include "compile/dump.hpp"
-
-#include "util/json.hpp"
+#include "compile/dump_json.hpp"
 
 #include <arpa/inet.h>
 
 namespace bulwark {
 namespace {
+
+using dump_json::Json;
+using dump_json::loc;
+using dump_json::policies;
 
 const char* column_name(uint32_t c)
 {
@@ -22,83 +26,9 @@ const char* action_name(Action a)
     return a == Action::deny ? "deny" : a == Action::audit ? "audit" : "allow";
 }
 
-// A minimal nested JSON writer: values are written in order; commas are
-// placed by the writer.
-class Json {
-public:
-    explicit Json(std::string& out) : out_(out) {}
-    Json& open(char c)
-    {
-        sep();
-        out_ += c;
-        first_ = true;
-        return *this;
-    }
-    Json& close(char c)
-    {
-        out_ += c;
-        first_ = false;
-        return *this;
-    }
-    Json& key(std::string_view k)
-    {
-        sep();
-        append_json_string(out_, k);
-        out_ += ':';
-        first_ = true;  // the value follows without a comma
-        return *this;
-    }
-    Json& str(std::string_view v)
-    {
-        sep();
-        append_json_string(out_, v);
-        return *this;
-    }
-    Json& num(uint64_t v)
-    {
-        sep();
-        out_ += std::to_string(v);
-        return *this;
-    }
-    Json& boolean(bool v)
-    {
-        sep();
-        out_ += v ? "true" : "false";
-        return *this;
-    }
-    Json& null()
-    {
-        sep();
-        out_ += "null";
-        return *this;
-    }
-
-private:
-    void sep()
-    {
-        if (!first_) out_ += ',';
-        first_ = false;
-    }
-    std::string& out_;
-    bool first_ = true;
-};
-
 std::string dev_name(uint32_t dev)
 {
     return std::to_string(dev >> 20) + ":" + std::to_string(dev & 0xfffff);
-}
-
-std::string loc(const SourcePos& p)
-{
-    return basename_of(p.file) + ":" + std::to_string(p.line);
-}
-
-void policies(Json& j, const MapImage& image, uint64_t mask)
-{
-    j.open('[');
-    for (size_t i = 0; i < image.policies.size(); ++i)
-        if (mask & (1ull << i)) j.str(image.policies[i].name);
-    j.close(']');
 }
 
 // {"read": [...], "write": [...], ...} for the columns with any policy.
@@ -329,6 +259,7 @@ void dump_image_json(const MapImage& image, std::ostream& os)
     }
     j.close(']');
     j.close('}');  // maps
+    dump_json::monitors(j, image);
     j.close('}');
     os << out << '\n';
 }

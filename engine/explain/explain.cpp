@@ -78,7 +78,8 @@ std::string list_of(const std::vector<Located>& v)
     return out;
 }
 
-// Why `p`'s [scope] excludes the process; "" when it includes it.
+}  // namespace
+
 std::string scope_why(const Policy& p, const SystemView& system, const Subject& s)
 {
     if (!p.scope.uids.empty()) {
@@ -116,6 +117,8 @@ std::string scope_why(const Policy& p, const SystemView& system, const Subject& 
     }
     return "";
 }
+
+namespace {
 
 // Compiles `policies` and decides `op`; nullopt when the compiler refused.
 struct Probe {

@@ -62,6 +62,10 @@ Explanation explain(const std::vector<Policy>& policies, const MapImage& image, 
 // default was not written.
 std::string rule_location(const MapImage& image, uint32_t policy, int32_t rule, uint32_t column);
 
+// Why `p`'s [scope] leaves the process out ("uid 1000 is not in its
+// [scope] uid (33)"); "" when its scope holds the process.
+std::string scope_why(const Policy& p, const SystemView& system, const Subject& s);
+
 // The column whose default decides `op` when no rule does.
 uint32_t default_column(TestOp op, uint32_t access);
 

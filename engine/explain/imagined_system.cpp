@@ -113,6 +113,10 @@ void ImaginedSystem::imagine_for(const std::vector<Policy>& policies, const std:
         };
         for (const auto& r : p.files) paths(r.paths, r.prefixes);
         for (const auto& r : p.execs) paths(r.paths, r.prefixes);
+        // Monitors name users too; their paths are names, matched as
+        // written, so nothing is imagined for them.
+        for (const auto& m : p.monitors.syscalls)
+            for (const auto& u : m.uids) user(u);
     }
     for (const TestCase& tc : cases) {
         if (tc.op != TestOp::connect) imagine_file(tc.path.value);

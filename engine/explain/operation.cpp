@@ -57,19 +57,17 @@ std::string describe(const TestCase& tc)
     return out;
 }
 
-std::variant<ResolvedOp, std::string> resolve_op(const TestCase& tc, const SystemView& system)
+std::variant<Subject, std::string> resolve_subject(const TestCase& tc, const SystemView& system)
 {
-    ResolvedOp r;
-    r.op = tc.op;
-
+    Subject s;
     if (tc.uid) {
         if (const auto* n = std::get_if<uint32_t>(&tc.uid->value)) {
-            r.subject.uid = *n;
+            s.uid = *n;
         } else {
             const auto& name = std::get<std::string>(tc.uid->value);
             auto uid = system.uid_of_user(name);
             if (!uid) return "unknown user \"" + name + "\" (not in /etc/passwd); write its numeric uid";
-            r.subject.uid = *uid;
+            s.uid = *uid;
         }
     }
 
@@ -77,7 +75,7 @@ std::variant<ResolvedOp, std::string> resolve_op(const TestCase& tc, const Syste
     if (mount) {
         auto root = system.identify(*mount);
         if (!root) return "cgroup v2 mount " + *mount + " cannot be examined";
-        r.subject.cgroup_ancestors.push_back(root->ino);
+        s.cgroup_ancestors.push_back(root->ino);
         if (tc.cgroup) {
             auto dir = resolve_cgroup(tc.cgroup->value, *mount);
             if (!dir) return "cgroup \"" + tc.cgroup->value + "\" contains \".\" or \"..\"";
@@ -90,7 +88,7 @@ std::variant<ResolvedOp, std::string> resolve_op(const TestCase& tc, const Syste
                 path += rel.substr(i, j - i);
                 auto id = system.identify(path);
                 if (!id || !id->is_dir) return "cgroup directory " + path + " does not exist";
-                r.subject.cgroup_ancestors.push_back(id->ino);
+                s.cgroup_ancestors.push_back(id->ino);
                 i = j;
             }
         }
@@ -101,15 +99,25 @@ std::variant<ResolvedOp, std::string> resolve_op(const TestCase& tc, const Syste
     if (tc.executable) {
         auto exe = describe_exe(system, tc.executable->value);
         if (!exe) return "no program at " + tc.executable->value + " (the process's executable)";
-        r.subject.exe = std::move(*exe);
+        s.exe = std::move(*exe);
     } else {
         // Some program no [scope] executable names (not a kernel thread:
         // those run no program at all).
         ExeIdentity none;
         none.self = FileIdentity{0, 0, false, 1};
         none.name = "(unnamed program)";
-        r.subject.exe = none;
+        s.exe = none;
     }
+    return s;
+}
+
+std::variant<ResolvedOp, std::string> resolve_op(const TestCase& tc, const SystemView& system)
+{
+    ResolvedOp r;
+    r.op = tc.op;
+    auto subject = resolve_subject(tc, system);
+    if (auto* err = std::get_if<std::string>(&subject)) return *err;
+    r.subject = std::move(std::get<Subject>(subject));
 
     if (tc.op == TestOp::connect) {
         auto d = destination(tc.addr.value, tc.port, tc.protocol == proto_udp ? BW_PROTO_UDP : BW_PROTO_TCP);

@@ -24,6 +24,10 @@ struct ResolvedOp {
     std::string canonical;                  // open, exec: the path as the kernel names it
 };
 
+// The process a case describes (uid, cgroup, executable), resolved on
+// `system`; a message saying what could not be resolved otherwise.
+std::variant<Subject, std::string> resolve_subject(const TestCase& tc, const SystemView& system);
+
 // What the case describes, resolved on `system`; a message saying what
 // could not be resolved (an unknown user, a missing cgroup, a path whose
 // directory does not exist) otherwise.

@@ -29,6 +29,9 @@ void overlap_checks(Context& ctx);
 void lockout_checks(Context& ctx);
 // Overlapping port ranges.
 void connect_checks(Context& ctx);
+// [[monitor.*]] tables: paths through symlinks, missing or of the wrong
+// type, users unknown here, kill for root, overlapping port ranges.
+void monitor_checks(Context& ctx);
 
 // Whether a policy can apply to an administrator's shell: no executable
 // scope, a uid scope (if any) holding 0, a cgroup scope (if any) holding

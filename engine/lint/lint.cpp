@@ -104,7 +104,8 @@ Diagnostics lint_policies(const std::vector<Policy>& policies, const SystemView&
     Diagnostics from_compiler;
     for (const Diagnostic& d : compiled.diagnostics.all()) {
         // The compiler notes that a path resolves through a symlink; lint
-        // warns about it, naming the symlink (machine_checks.cpp).
+        // says so itself, naming the symlink (machine_checks.cpp for rules,
+        // monitor_checks.cpp for monitors).
         if (d.severity == Severity::note && d.message.find("(through a symlink)") != std::string::npos) continue;
         add(from_compiler, d);
     }
@@ -118,6 +119,7 @@ Diagnostics lint_policies(const std::vector<Policy>& policies, const SystemView&
         add_groups(groups, out, attach);
     };
     run(lint::machine_checks, false);
+    run(lint::monitor_checks, false);
     if (compiled.image) {
         run(lint::shadow_checks, true);
         run(lint::overlap_checks, true);

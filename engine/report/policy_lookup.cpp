@@ -25,6 +25,14 @@ std::optional<PolicyRuleLookup::Found> PolicyRuleLookup::find(const std::string&
             if (r.pos.line == line) return Found{r.pos, false};
         for (const auto& r : p.connects)
             if (r.pos.line == line) return Found{r.pos, false};
+        // Monitor events name their table's header too.
+        for (const auto& m : p.monitors.files)
+            if (m.pos.line == line) return Found{m.pos, false};
+        for (const auto& m : p.monitors.syscalls)
+            if (m.pos.line == line) return Found{m.pos, false};
+        for (const auto& m : p.monitors.connects)
+            if (m.pos.line == line) return Found{m.pos, false};
+        if (p.monitors.process && p.monitors.process->pos.line == line) return Found{p.monitors.process->pos, false};
     }
     return std::nullopt;
 }

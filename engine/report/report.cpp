@@ -51,14 +51,80 @@ void list(std::ostream& out, const std::string& indent, const std::map<std::stri
     if (m.size() > top) out << indent << "... and " << (m.size() - top) << " more\n";
 }
 
+void add_monitor_event(Report& r, const JsonValue& v)
+{
+    ReportEvent e;
+    e.monitor = true;
+    e.kind = v.str("monitor");
+    e.verdict = v.str("action");
+    e.policy = v.str("policy");
+    e.rule = v.str("rule");
+    e.time = v.str("time");
+    e.exe = v.str("exe");
+    e.comm = v.str("comm");
+    e.cgroup = v.str("cgroup");
+    e.uid = num(v, "uid");
+    e.path = v.str("path");
+    e.access = v.str("access");
+    e.addr = v.str("addr");
+    e.protocol = v.str("protocol");
+    e.port = num(v, "port");
+    e.syscall = v.str("syscall");
+    e.script = v.str("script");
+    e.suppressed = static_cast<uint64_t>(std::max<int64_t>(0, num(v, "suppressed")));
+    const JsonValue* unresolved = v.get("path_unresolved");
+    e.unresolved = unresolved && unresolved->is_bool() && unresolved->boolean();
+    if (e.unresolved && e.path.empty()) e.path = v.str("reason");
+    if (e.kind.empty()) e.kind = "?";
+    if (e.verdict.empty()) e.verdict = "report";
+    const RuleKey key{e.policy, e.rule, e.kind};
+    r.monitors.add(e);
+    r.by_monitor[key].add(e);
+    r.suppressed[key] += e.suppressed;
+    r.monitor_events.push_back(std::move(e));
+}
+
+std::string actions(const std::map<std::string, size_t>& by_action)
+{
+    std::string out;
+    for (const auto& [action, n] : by_action) out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + action;
+    return out;
+}
+
+void print_monitors(const Report& r, const RuleLookup* lookup, std::ostream& out, size_t top)
+{
+    std::vector<const std::pair<const RuleKey, Tally>*> rules;
+    for (const auto& e : r.by_monitor) rules.push_back(&e);
+    std::stable_sort(rules.begin(), rules.end(), [](auto* a, auto* b) { return a->second.count > b->second.count; });
+    out << "\nmonitor events by policy and rule — what the monitors reported (monitors deny nothing):\n";
+    for (const auto* e : rules) {
+        const RuleKey& k = e->first;
+        const Tally& t = e->second;
+        out << "  " << (k.policy.empty() ? "(unknown policy)" : k.policy) << "  " << (k.rule.empty() ? "?" : k.rule)
+            << "  monitor." << k.kind << ": " << actions(t.verdicts) << ", " << span(t) << '\n';
+        const uint64_t dropped = r.suppressed.count(k) ? r.suppressed.at(k) : 0;
+        if (dropped)
+            out << "      and " << dropped << " more suppressed by its rate_limit (counted in the events above)\n";
+        if (lookup)
+            for (const auto& l : lookup->text(k.policy, k.rule)) out << "      | " << l << '\n';
+        out << "      programs:\n";
+        list(out, "        ", t.programs, top);
+        out << "      reported:\n";
+        list(out, "        ", t.objects, top);
+    }
+}
+
 }  // namespace
 
 std::string ReportEvent::what() const
 {
+    if (monitor && kind == "syscalls") return "syscall " + (syscall.empty() ? "?" : syscall);
+    if (monitor && kind == "process") return "exec " + path + (script.empty() ? "" : " (script " + script + ")");
+    if (monitor && unresolved) return "open (a name that could not be made absolute: " + path + ")";
     if (kind == "connect")
         return "connect " + (addr.find(':') != std::string::npos ? "[" + addr + "]" : addr) + ":" +
                std::to_string(port) + "/" + protocol;
-    if (kind == "exec") return "exec " + path;
+    if (kind == "exec" || kind == "process") return "exec " + path;
     return "open " + path + (access.empty() ? "" : " (" + access + ")");
 }
 
@@ -95,6 +161,10 @@ Report summarise(std::istream& in)
             r.lost += static_cast<uint64_t>(std::max<int64_t>(0, num(*v, "lost")));
             r.deny_lost += static_cast<uint64_t>(std::max<int64_t>(0, num(*v, "deny_lost")));
         }
+        if (type == "monitor") {
+            add_monitor_event(r, *v);
+            continue;
+        }
         if (type != "verdict") {
             ++r.other;
             continue;
@@ -128,6 +198,9 @@ void print_report(const Report& r, const RuleLookup* lookup, std::ostream& out, 
     out << "bulwark report: " << plural(r.lines, "line", "lines") << ", "
         << plural(r.events.size(), "verdict event", "verdict events");
     if (!r.events.empty()) out << " (" << counts(r.all.verdicts) << ") " << span(r.all);
+    if (!r.monitor_events.empty())
+        out << ", " << plural(r.monitor_events.size(), "monitor event", "monitor events") << " ("
+            << actions(r.monitors.verdicts) << ") " << span(r.monitors);
     out << '\n';
     if (r.malformed) out << "warning: " << plural(r.malformed, "line is", "lines are") << " not JSON; skipped\n";
     if (r.lost)
@@ -135,6 +208,7 @@ void print_report(const Report& r, const RuleLookup* lookup, std::ostream& out, 
             << " of them denials): the counts below are lower bounds\n";
     if (r.events.empty()) {
         out << "nothing was denied, would have been denied, or audited\n";
+        if (!r.monitor_events.empty()) print_monitors(r, lookup, out, top);
         return;
     }
 
@@ -185,6 +259,7 @@ void print_report(const Report& r, const RuleLookup* lookup, std::ostream& out, 
         out << "  " << e->first << ": " << counts(e->second.verdicts) << ", " << span(e->second) << '\n';
         list(out, "        ", e->second.programs, top);
     }
+    if (!r.monitor_events.empty()) print_monitors(r, lookup, out, top);
 }
 
 }  // namespace bulwark

@@ -2,6 +2,8 @@
 // them) summarised for the step from audit to enforce — would-deny events
 // grouped by policy and rule, by program and by cgroup, with counts and
 // first and last times; for every rule, what enforcing it would have broken.
+// Monitor events ("type":"monitor") are counted apart, per policy and
+// monitor rule: they report, they never deny, so they change nothing above.
 // Pure: lines in, a Report out; printing is separate.
 #pragma once
 
@@ -14,10 +16,10 @@
 
 namespace bulwark {
 
-// One verdict event.
+// One verdict event, or one monitor event.
 struct ReportEvent {
-    std::string kind;             // file | exec | connect
-    std::string verdict;          // deny | would-deny | audit
+    std::string kind;             // file | exec | connect; monitors: file | syscalls | process | connect
+    std::string verdict;          // deny | would-deny | audit; monitors: the action (report | kill | would-kill)
     std::string policy, rule;     // rule: "web.toml:14"
     std::string time;             // RFC 3339, UTC: sorts as text
     std::string exe, comm, cgroup;
@@ -25,7 +27,12 @@ struct ReportEvent {
     std::string path, access;     // file, exec
     std::string addr, protocol;   // connect
     int64_t port = -1;
-    // "open /etc/shadow (read)", "exec /tmp/x", "connect 10.0.0.1:443/tcp"
+    bool monitor = false;         // a "type":"monitor" event
+    std::string syscall;          // syscalls monitor
+    std::string script;           // process monitor: the script, when it is the one not allowed
+    uint64_t suppressed = 0;      // events the rule's rate limit dropped before this one
+    bool unresolved = false;      // file monitor: a name that could not be made absolute
+    // "open /etc/shadow (read)", "exec /tmp/x", "connect 10.0.0.1:443/tcp", "syscall ptrace"
     std::string what() const;
     // The process: "/usr/bin/cat" (or comm when exe is unknown).
     std::string program() const;
@@ -49,13 +56,20 @@ struct RuleKey {
 struct Report {
     size_t lines = 0;             // lines read
     size_t malformed = 0;         // lines that are not JSON objects
-    size_t other = 0;             // ready, stats, monitor, ... lines
+    size_t other = 0;             // ready, stats, ... lines
     uint64_t lost = 0, deny_lost = 0;  // from stats lines
     std::vector<ReportEvent> events;   // every verdict event, in order
     Tally all;
     std::map<RuleKey, Tally> by_rule;
     std::map<std::string, Tally> by_program;
     std::map<std::string, Tally> by_cgroup;
+
+    // Monitor events, per (policy, monitor rule, monitor kind); `verdicts`
+    // of a Tally count actions here.
+    std::vector<ReportEvent> monitor_events;
+    Tally monitors;
+    std::map<RuleKey, Tally> by_monitor;
+    std::map<RuleKey, uint64_t> suppressed;  // per monitor rule: dropped by its rate limit
 };
 
 Report summarise(std::istream& in);

@@ -59,6 +59,27 @@ struct PolicySuggestions {
     size_t fileless = 0;
 };
 
+// Monitor events deny nothing, so no allow rule follows from them; say
+// they were left out, and list the syscalls each syscalls monitor reported
+// (candidates for its allow list, as comments only).
+void monitor_notes(const Report& r, std::ostream& out)
+{
+    if (r.monitor_events.empty()) return;
+    out << "# " << r.monitor_events.size() << (r.monitor_events.size() == 1 ? " monitor event" : " monitor events")
+        << " left out: monitors report, they deny nothing, so no allow rule follows from them.\n";
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> syscalls;  // (policy, rule) → names
+    for (const ReportEvent& e : r.monitor_events)
+        if (e.kind == "syscalls" && !e.syscall.empty()) syscalls[{e.policy, e.rule}].insert(e.syscall);
+    for (const auto& [at, names] : syscalls) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + quote_value(n);
+        out << "# [[monitor.syscalls]] at " << at.second << " (policy " << quote_value(at.first)
+            << ") reported syscalls outside its allow list; if they are expected, add them to it:\n#   " << list
+            << "\n";
+    }
+    out << '\n';
+}
+
 }  // namespace
 
 std::string suggest_rules(const Report& r, const RuleLookup* lookup, const std::string& source)
@@ -95,6 +116,7 @@ std::string suggest_rules(const Report& r, const RuleLookup* lookup, const std::
                "# cannot tell an allowlist's default from a deny rule you meant; give --policy.\n";
     out << "# Review every line before adding it to the policy: a would-deny may be the very\n"
            "# attack the policy is there to stop.\n\n";
+    monitor_notes(r, out);
     if (by_policy.empty()) {
         out << "# Nothing to suggest.\n";
         return out.str();
