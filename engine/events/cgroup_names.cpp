@@ -24,8 +24,9 @@ void CgroupNames::rescan()
     }
 }
 
-std::string CgroupNames::name_of(uint64_t id)
+const std::string& CgroupNames::name_of(uint64_t id)
 {
+    static const std::string unknown;
     auto it = names_.find(id);
     if (it != names_.end()) return it->second;
     if (!scanned_ || std::chrono::steady_clock::now() - last_scan_ > std::chrono::seconds(1)) {
@@ -33,7 +34,7 @@ std::string CgroupNames::name_of(uint64_t id)
         it = names_.find(id);
         if (it != names_.end()) return it->second;
     }
-    return "";
+    return unknown;
 }
 
 }  // namespace bulwark

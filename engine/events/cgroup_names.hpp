@@ -13,7 +13,8 @@ namespace bulwark {
 class CgroupNames {
 public:
     explicit CgroupNames(std::string mount);  // "" when cgroup v2 is not mounted
-    std::string name_of(uint64_t id);         // "" when unknown
+    // "" when unknown. Valid until the next call (a rescan may change it).
+    const std::string& name_of(uint64_t id);
 
 private:
     void rescan();

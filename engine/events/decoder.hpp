@@ -6,12 +6,14 @@
 #include "bulwark/abi.h"
 #include "compile/map_image.hpp"
 #include "events/cgroup_names.hpp"
+#include "events/event_clock.hpp"
 #include "util/json.hpp"
 
 #include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bulwark {
 
@@ -40,10 +42,20 @@ private:
     bool decode_connect(const bw_connect_event& e, std::string& out);
     // Monitor records (type "monitor"): monitor/monitor_decoder.cpp.
     bool decode_monitor(const void* data, size_t size, std::string& out);
+    // type, time, monitor, policy, rule, action, suppressed, then the process fields.
+    void write_monitor(JsonLine& line, const bw_monitor_event& m);
     const MapImage* image_of(uint32_t generation) const;
 
+    // A generation's image and the text its events repeat, made once
+    // rather than per event: "file.toml:12" for each monitor rule.
+    struct Generation {
+        std::shared_ptr<const MapImage> image;
+        std::vector<std::string> monitor_rules;
+    };
+
     CgroupNames& cgroups_;
-    std::map<uint32_t, std::shared_ptr<const MapImage>> images_;
+    std::map<uint32_t, Generation> images_;
+    EventClock clock_;
     DecodeCounters counters_;
 };
 

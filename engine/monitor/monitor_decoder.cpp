@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstring>
 
 namespace bulwark {
@@ -44,50 +45,45 @@ std::string address_text(uint32_t family, const uint8_t* addr)
 
 }  // namespace
 
-bool EventDecoder::decode_monitor(const void* data, size_t size, std::string& out)
+void EventDecoder::write_monitor(JsonLine& line, const bw_monitor_event& m)
 {
-    bw_monitor_event m;
-    if (!copy_record(data, size, m)) {
-        ++counters_.malformed;
-        return false;
-    }
     const bw_event_header& h = m.h;
-
-    // Check the record's own size before writing anything.
-    bw_mon_file_event file;
-    bw_mon_syscall_event sys;
-    bw_mon_process_event proc;
-    bw_mon_connect_event conn;
-    bool ok = false;
-    switch (m.monitor) {
-    case BW_MON_FILE: ok = copy_record(data, size, file); break;
-    case BW_MON_SYSCALLS: ok = copy_record(data, size, sys); break;
-    case BW_MON_PROCESS: ok = copy_record(data, size, proc); break;
-    case BW_MON_CONNECT: ok = copy_record(data, size, conn); break;
-    default: break;
+    auto it = images_.find(h.generation);
+    static const std::string none;
+    const std::string* policy = &none;
+    const std::string* rule = &none;
+    if (it != images_.end()) {
+        const Generation& g = it->second;
+        if (h.policy < g.image->policies.size()) policy = &g.image->policies[h.policy].name;
+        if (m.rule < g.monitor_rules.size()) rule = &g.monitor_rules[m.rule];
     }
-    if (!ok) {
-        ++counters_.malformed;
-        return false;
-    }
-
-    const MapImage* image = image_of(h.generation);
-    std::string policy, rule;
-    if (image && h.policy < image->policies.size()) policy = image->policies[h.policy].name;
-    if (image) rule = image->monitors.rule_location(m.rule);
-
-    JsonLine line(out);
     line.field("type", "monitor")
-        .field("time", rfc3339_utc(boot_to_unix_ns(h.time_ns)))
+        .raw("time", clock_.quoted_rfc3339(h.time_ns))
         .field("monitor", monitor_kind_name(m.monitor))
-        .field("policy", policy)
-        .field("rule", rule)
+        .field("policy", *policy)
+        .field("rule", *rule)
         .field("action", monitor_action_name(m.action))
         .field("suppressed", h.suppressed);
     write_process(line, h);
+}
 
-    switch (m.monitor) {
+// One copy of the record (the ring buffer's memory is not ours to alias),
+// sized by its kind and checked before anything is written.
+bool EventDecoder::decode_monitor(const void* data, size_t size, std::string& out)
+{
+    uint32_t monitor = 0;
+    if (size < sizeof(bw_monitor_event)) {
+        ++counters_.malformed;
+        return false;
+    }
+    std::memcpy(&monitor, static_cast<const char*>(data) + offsetof(bw_monitor_event, monitor), sizeof monitor);
+    switch (monitor) {
     case BW_MON_FILE: {
+        bw_mon_file_event file;
+        if (!copy_record(data, size, file)) break;
+        JsonLine line(out);
+        write_monitor(line, file.m);
+        const uint32_t flags = file.m.flags;
         const std::string_view path = bounded(file.path, sizeof(file.path));
         const std::string_view given = bounded(file.given, sizeof(file.given));
         line.field("syscall", syscall_name(file.syscall))
@@ -95,52 +91,73 @@ bool EventDecoder::decode_monitor(const void* data, size_t size, std::string& ou
             .field("access", open_access(file.open_flags));
         if (file.open_flags & 0100) line.field("create", true);  // O_CREAT
         if (given != path) line.field("given", given);
-        if (m.flags & BW_MON_EVENT_UNRESOLVED) {
+        if (flags & BW_MON_EVENT_UNRESOLVED) {
             line.field("path_unresolved", true)
-                .field("reason", (m.flags & BW_MON_EVENT_NAME_UNREADABLE)
+                .field("reason", (flags & BW_MON_EVENT_NAME_UNREADABLE)
                                      ? "the name could not be read from the process's memory"
                                      : "the directory it is relative to could not be walked (too deep or too long)");
         }
-        if (m.flags & BW_MON_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);
-        break;
+        if (flags & BW_MON_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);
+        line.end();
+        ++counters_.events;
+        return true;
     }
     case BW_MON_SYSCALLS: {
+        bw_mon_syscall_event sys;
+        if (!copy_record(data, size, sys)) break;
+        JsonLine line(out);
+        write_monitor(line, sys.m);
         const char* abi = sys.abi == BW_ABI_IA32 ? "ia32" : sys.abi == BW_ABI_X32 ? "x32" : "x86_64";
         const std::string_view name = sys.abi == BW_ABI_X86_64 ? syscall_name(sys.nr) : std::string_view();
         line.field("syscall", name.empty() ? std::string_view("unknown") : name)
             .field("nr", sys.nr)
             .field("abi", abi);
-        break;
+        line.end();
+        ++counters_.events;
+        return true;
     }
     case BW_MON_PROCESS: {
-        const std::string_view path = bounded(h.exe, sizeof(h.exe));
+        bw_mon_process_event proc;
+        if (!copy_record(data, size, proc)) break;
+        JsonLine line(out);
+        write_monitor(line, proc.m);
+        const uint32_t flags = proc.m.flags;
+        const std::string_view path = bounded(proc.m.h.exe, sizeof(proc.m.h.exe));
         const std::string_view filename = bounded(proc.filename, sizeof(proc.filename));
         std::vector<std::string> why;
-        if (m.flags & BW_MON_EVENT_PROGRAM) why.emplace_back("program");
-        if (m.flags & BW_MON_EVENT_SCRIPT) why.emplace_back("script");
+        if (flags & BW_MON_EVENT_PROGRAM) why.emplace_back("program");
+        if (flags & BW_MON_EVENT_SCRIPT) why.emplace_back("script");
         line.field("path", path);
-        if (m.flags & BW_MON_EVENT_SCRIPT || proc.script[0]) line.field("script", bounded(proc.script, sizeof(proc.script)));
+        if (flags & BW_MON_EVENT_SCRIPT || proc.script[0]) line.field("script", bounded(proc.script, sizeof(proc.script)));
         if (filename != path) line.field("filename", filename);
         line.field("parent_exe", bounded(proc.parent_exe, sizeof(proc.parent_exe))).field("not_allowed", why);
-        if (m.flags & BW_MON_EVENT_OTHER_ROOT) line.field("other_mount_namespace", true);
-        if (m.flags & BW_MON_EVENT_DELETED) line.field("deleted", true);
-        if (m.flags & BW_MON_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);
-        break;
+        if (flags & BW_MON_EVENT_OTHER_ROOT) line.field("other_mount_namespace", true);
+        if (flags & BW_MON_EVENT_DELETED) line.field("deleted", true);
+        if (flags & BW_MON_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);
+        line.end();
+        ++counters_.events;
+        return true;
     }
     case BW_MON_CONNECT: {
+        bw_mon_connect_event conn;
+        if (!copy_record(data, size, conn)) break;
+        JsonLine line(out);
+        write_monitor(line, conn.m);
+        const uint32_t flags = conn.m.flags;
         line.field("addr", address_text(conn.family, conn.addr))
             .field("port", uint32_t(conn.port))
             .field("protocol", conn.protocol == 6 ? "tcp" : "udp")
             .field("family", conn.family == BW_MON_FAMILY_IPV4 ? "ipv4" : "ipv6")
             .field("call", conn.hook == BW_MON_HOOK_SENDMSG ? "sendmsg" : "connect");
-        if (m.flags & BW_MON_EVENT_MAPPED) line.field("ipv4_mapped", true);
-        break;
+        if (flags & BW_MON_EVENT_MAPPED) line.field("ipv4_mapped", true);
+        line.end();
+        ++counters_.events;
+        return true;
     }
     default: break;
     }
-    line.end();
-    ++counters_.events;
-    return true;
+    ++counters_.malformed;
+    return false;
 }
 
 }  // namespace bulwark
