@@ -18,13 +18,26 @@ size_t utf8_sequence(std::string_view s, size_t i)
     return n;
 }
 
+// Bytes written as they are: printable ASCII but the quote and the backslash.
+constexpr bool plain(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s)
 {
     static const char hex[] = "0123456789abcdef";
     out += '"';
-    for (size_t i = 0; i < s.size(); ++i) {
+    // Runs of plain bytes are appended whole (the event pipeline's paths
+    // and names are nearly all plain); the rest byte by byte.
+    size_t i = 0;
+    while (i < s.size()) {
+        size_t run = i;
+        while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) ++run;
+        if (run > i) {
+            out.append(s.data() + i, run - i);
+            i = run;
+            if (i == s.size()) break;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         if (c == '"' || c == '\\') {
             out += '\\';
@@ -33,12 +46,10 @@ void append_json_string(std::string& out, std::string_view s)
             out += "\\n";
         } else if (c == '\t') {
             out += "\\t";
-        } else if (c < 0x20 || c == 0x7f) {
+        } else if (c < 0x80) {  // other control bytes and DEL
             out += "\\u00";
             out += hex[c >> 4];
             out += hex[c & 0xf];
-        } else if (c < 0x80) {
-            out += static_cast<char>(c);
         } else if (size_t n = utf8_sequence(s, i)) {
             out.append(s.substr(i, n));
             i += n - 1;
@@ -47,17 +58,27 @@ void append_json_string(std::string& out, std::string_view s)
             out += hex[c >> 4];
             out += hex[c & 0xf];
         }
+        ++i;
     }
     out += '"';
 }
 
 void JsonLine::key(std::string_view k)
 {
-    if (!first_) out_ += ',';
+    // One append: `"key":` or `,"key":` (keys are the writer's own names, never escaped).
+    char buf[64];
+    size_t n = 0;
+    if (!first_) buf[n++] = ',';
     first_ = false;
-    out_ += '"';
-    out_ += k;
-    out_ += "\":";
+    if (k.size() + 4 > sizeof buf) {
+        out_.append(buf, n).append(1, '"').append(k).append("\":");
+        return;
+    }
+    buf[n++] = '"';
+    for (char c : k) buf[n++] = c;
+    buf[n++] = '"';
+    buf[n++] = ':';
+    out_.append(buf, n);
 }
 
 JsonLine& JsonLine::field(std::string_view k, std::string_view value)
