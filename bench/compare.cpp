@@ -27,6 +27,7 @@
 //                 [--stats-batches 2]
 //                 [--open-ops 1000] [--exec-ops 6] [--connect-ops 30]
 //                 [--prog PATH] [--bulwark PATH] [--cgroup-root DIR]
+#include "guest_support.hpp"
 #include "pathstr.skel.h"
 
 #include <algorithm>
@@ -59,6 +60,8 @@
 
 namespace {
 
+using namespace bench;
+
 // linux-libc-dev 6.1 predates Landlock ABI 4 (network rules): its own names.
 constexpr uint64_t kNetConnectTcp = 1ull << 1;  // LANDLOCK_ACCESS_NET_CONNECT_TCP
 constexpr int kRuleNetPort = 2;                 // LANDLOCK_RULE_NET_PORT
@@ -88,13 +91,6 @@ struct Options {
 
 std::string g_kernel;
 
-[[noreturn]] void die(const std::string& what)
-{
-    std::fprintf(stderr, "bench-compare: %s: %s\n", what.c_str(), std::strerror(errno));
-    std::fflush(stderr);
-    std::exit(1);
-}
-
 double now_s()
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -106,36 +102,8 @@ void emit(const std::string& json)
     std::fflush(stdout);
 }
 
-void mkdirs(const std::string& path)
-{
-    for (size_t i = 1; i <= path.size(); ++i) {
-        if (i == path.size() || path[i] == '/') {
-            const std::string cur = path.substr(0, i);
-            if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) die("mkdir " + cur);
-        }
-    }
-}
 
-void write_file(const std::string& path, const std::string& data, mode_t mode = 0644)
-{
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) die("open " + path);
-    if (::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) die("write " + path);
-    ::fchmod(fd, mode);
-    ::close(fd);
-}
 
-std::string read_file(const std::string& path)
-{
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) die("open " + path);
-    std::string out;
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    ::close(fd);
-    return out;
-}
 
 // ---- the rule sets ---------------------------------------------------------
 
@@ -294,36 +262,9 @@ struct Workload {
     int ops(int w) const { return w == 0 ? o.open_ops : w == 1 ? o.exec_ops : o.connect_ops; }
 };
 
-void join_cgroup(const std::string& dir)
-{
-    write_file(dir + "/cgroup.procs", std::to_string(::getpid()));
-}
 
 // ---- BPF programs' own time (kernel.bpf_stats_enabled) --------------------------
 
-using ProgStats = std::map<std::string, std::pair<uint64_t, uint64_t>>;  // name: ns, runs
-
-ProgStats prog_stats()
-{
-    ProgStats out;
-    uint32_t id = 0;
-    while (bpf_prog_get_next_id(id, &id) == 0) {
-        int fd = bpf_prog_get_fd_by_id(id);
-        if (fd < 0) continue;
-        bpf_prog_info info{};
-        uint32_t len = sizeof info;
-        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
-            const std::string name(info.name, strnlen(info.name, sizeof info.name));
-            if (name.rfind("bulwark_", 0) == 0 || name.rfind("pathstr_", 0) == 0) {
-                auto& v = out[name];
-                v.first += info.run_time_ns;
-                v.second += info.run_cnt;
-            }
-        }
-        ::close(fd);
-    }
-    return out;
-}
 
 double bpf_ns_between(const ProgStats& a, const ProgStats& b)
 {
@@ -335,12 +276,6 @@ double bpf_ns_between(const ProgStats& a, const ProgStats& b)
     return double(ns);
 }
 
-void set_bpf_stats(bool on)
-{
-    int fd = ::open("/proc/sys/kernel/bpf_stats_enabled", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ::write(fd, on ? "1" : "0", 1) != 1) die("kernel.bpf_stats_enabled");
-    ::close(fd);
-}
 
 // ---- bulwark -------------------------------------------------------------------
 

@@ -27,6 +27,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include "guest_support.hpp"
+
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <map>
@@ -43,6 +45,8 @@
 
 namespace {
 
+using namespace bench;
+
 struct Options {
     int rules = 10000;
     int exec_ops = 20;       // per batch
@@ -55,42 +59,9 @@ struct Options {
     std::string dir = "/srv/bench-ec";
 };
 
-[[noreturn]] void die(const std::string& what)
-{
-    std::fprintf(stderr, "bench-exec-connect: %s: %s\n", what.c_str(), std::strerror(errno));
-    std::exit(1);
-}
 
-void mkdirs(const std::string& path)
-{
-    for (size_t i = 1; i <= path.size(); ++i) {
-        if (i == path.size() || path[i] == '/') {
-            const std::string cur = path.substr(0, i);
-            if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) die("mkdir " + cur);
-        }
-    }
-}
 
-void write_file(const std::string& path, const std::string& data, mode_t mode = 0644)
-{
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) die("open " + path);
-    if (::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) die("write " + path);
-    ::fchmod(fd, mode);
-    ::close(fd);
-}
 
-std::string read_file(const std::string& path)
-{
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) die("open " + path);
-    std::string out;
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    ::close(fd);
-    return out;
-}
 
 // 10,000 [[exec]] rules (half exact programs, half directory trees) and
 // 10,000 [[connect]] CIDRs (half /32, half /24, in 10.0.0.0/8), none of
@@ -204,10 +175,6 @@ double measure_connect(uint16_t port, int ops)
     return per_op_ns(t0, ops);
 }
 
-void join_cgroup(const std::string& dir)
-{
-    write_file(dir + "/cgroup.procs", std::to_string(::getpid()));
-}
 
 struct Bulwark {
     pid_t pid = -1;
@@ -267,50 +234,9 @@ double cpu_seconds(pid_t pid)
     return double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
 }
 
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
 
 // ---- what the BPF programs themselves cost (kernel.bpf_stats_enabled) -----
 
-// Run time and run count of every loaded BPF program whose name starts with
-// "bulwark_", by name (the kernel keeps 15 bytes of it).
-struct ProgStats {
-    std::map<std::string, std::pair<uint64_t, uint64_t>> by_name;  // ns, runs
-};
-
-ProgStats prog_stats()
-{
-    ProgStats out;
-    uint32_t id = 0;
-    for (;;) {
-        bpf_attr attr{};
-        attr.start_id = id;
-        if (::syscall(SYS_bpf, BPF_PROG_GET_NEXT_ID, &attr, sizeof attr) != 0) break;
-        id = attr.next_id;
-        bpf_attr by_id{};
-        by_id.prog_id = id;
-        int fd = static_cast<int>(::syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &by_id, sizeof by_id));
-        if (fd < 0) continue;
-        bpf_prog_info info{};
-        bpf_attr get{};
-        get.info.bpf_fd = static_cast<uint32_t>(fd);
-        get.info.info_len = sizeof info;
-        get.info.info = reinterpret_cast<uint64_t>(&info);
-        if (::syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &get, sizeof get) == 0) {
-            const std::string name(info.name, strnlen(info.name, sizeof info.name));
-            if (name.rfind("bulwark_", 0) == 0) {
-                auto& v = out.by_name[name.substr(8)];
-                v.first += info.run_time_ns;
-                v.second += info.run_cnt;
-            }
-        }
-        ::close(fd);
-    }
-    return out;
-}
 
 // Programs' ns and runs between two snapshots, per operation.
 struct HookCost {
@@ -321,10 +247,10 @@ struct HookCost {
 HookCost hook_cost(const ProgStats& before, const ProgStats& after, int ops)
 {
     HookCost c;
-    for (const auto& [name, v] : after.by_name) {
-        auto it = before.by_name.find(name);
-        const uint64_t ns = v.first - (it == before.by_name.end() ? 0 : it->second.first);
-        const uint64_t runs = v.second - (it == before.by_name.end() ? 0 : it->second.second);
+    for (const auto& [name, v] : after) {
+        auto it = before.find(name);
+        const uint64_t ns = v.first - (it == before.end() ? 0 : it->second.first);
+        const uint64_t runs = v.second - (it == before.end() ? 0 : it->second.second);
         if (!runs) continue;
         c.per_op[name] = {double(ns) / ops, double(runs) / ops};
         c.total_ns_per_op += double(ns) / ops;
@@ -332,12 +258,6 @@ HookCost hook_cost(const ProgStats& before, const ProgStats& after, int ops)
     return c;
 }
 
-void set_bpf_stats(bool on)
-{
-    int fd = ::open("/proc/sys/kernel/bpf_stats_enabled", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ::write(fd, on ? "1" : "0", 1) != 1) die("kernel.bpf_stats_enabled");
-    ::close(fd);
-}
 
 struct Series {
     std::vector<double> a, b, c;             // ns per op, one value per batch

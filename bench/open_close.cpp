@@ -27,6 +27,8 @@
 // program on file_open (bulwark stopped): the floor any program pays here.
 // bench/guest --icount 0 makes the guest's clock count instructions, so
 // every ratio becomes repeatable.
+#include "guest_support.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -50,6 +52,8 @@
 
 namespace {
 
+using namespace bench;
+
 struct Options {
     int rules = 10000;
     int ops = 2000;      // open+close per batch
@@ -61,29 +65,8 @@ struct Options {
     std::string dir = "/srv/bench";
 };
 
-[[noreturn]] void die(const std::string& what)
-{
-    std::fprintf(stderr, "bench-open-close: %s: %s\n", what.c_str(), std::strerror(errno));
-    std::exit(1);
-}
 
-void mkdirs(const std::string& path)
-{
-    for (size_t i = 1; i <= path.size(); ++i) {
-        if (i == path.size() || path[i] == '/') {
-            const std::string cur = path.substr(0, i);
-            if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) die("mkdir " + cur);
-        }
-    }
-}
 
-void write_file(const std::string& path, const std::string& data)
-{
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) die("open " + path);
-    if (::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) die("write " + path);
-    ::close(fd);
-}
 
 // 10,000 [[file]] rules: half exact files, half directory trees, all in
 // o.dir/deny (so that directory holds named children and every tree has an
@@ -125,10 +108,6 @@ double measure(const std::string& target, int ops)
     return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / ops;
 }
 
-void join_cgroup(const std::string& dir)
-{
-    write_file(dir + "/cgroup.procs", std::to_string(::getpid()));
-}
 
 struct Bulwark {
     pid_t pid = -1;
@@ -194,49 +173,10 @@ void stop_bulwark(Bulwark& b)
     }
 }
 
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
 
 // ---- what the BPF programs themselves cost (kernel.bpf_stats_enabled) -----
-// (the same reading as bench-exec-connect's)
+// (prog_stats and set_bpf_stats: guest_support.hpp)
 
-// Run time and run count of every loaded BPF program whose name starts with
-// "bulwark_", by name (the kernel keeps 15 bytes of it).
-using ProgStats = std::map<std::string, std::pair<uint64_t, uint64_t>>;  // ns, runs
-
-ProgStats prog_stats()
-{
-    ProgStats out;
-    uint32_t id = 0;
-    for (;;) {
-        bpf_attr attr{};
-        attr.start_id = id;
-        if (::syscall(SYS_bpf, BPF_PROG_GET_NEXT_ID, &attr, sizeof attr) != 0) break;
-        id = attr.next_id;
-        bpf_attr by_id{};
-        by_id.prog_id = id;
-        int fd = static_cast<int>(::syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &by_id, sizeof by_id));
-        if (fd < 0) continue;
-        bpf_prog_info info{};
-        bpf_attr get{};
-        get.info.bpf_fd = static_cast<uint32_t>(fd);
-        get.info.info_len = sizeof info;
-        get.info.info = reinterpret_cast<uint64_t>(&info);
-        if (::syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &get, sizeof get) == 0) {
-            const std::string name(info.name, strnlen(info.name, sizeof info.name));
-            if (name.rfind("bulwark_", 0) == 0) {
-                auto& v = out[name.substr(8)];
-                v.first += info.run_time_ns;
-                v.second += info.run_cnt;
-            }
-        }
-        ::close(fd);
-    }
-    return out;
-}
 
 // ---- the floor: an empty BPF-LSM program on file_open ----------------------
 // What any BPF-LSM program costs an open here (the trampoline, the stats'
@@ -335,12 +275,6 @@ std::pair<uint64_t, uint64_t> prog_run(int fd)
     return {info.run_time_ns, info.run_cnt};
 }
 
-void set_bpf_stats(bool on)
-{
-    int fd = ::open("/proc/sys/kernel/bpf_stats_enabled", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ::write(fd, on ? "1" : "0", 1) != 1) die("kernel.bpf_stats_enabled");
-    ::close(fd);
-}
 
 struct Series {
     std::vector<double> a, b, c;              // ns per op, one value per batch
