@@ -54,6 +54,13 @@ struct {
 	__type(value, struct bw_pending_open);
 } mon_pending_opens SEC(".maps");
 
+/* An upper bound on the entries in mon_pending_opens: added to after an
+ * insert, taken from after a delete, never for LRU evictions or threads
+ * killed inside the syscall (so it only errs high). While it is 0 — nearly
+ * always — the exit programs, which run for every open on the machine,
+ * return without a hash lookup. */
+__u64 pending_opens_bound;
+
 static __always_inline int on_open(__u32 nr, int dirfd, const char *name, __u32 open_flags, bool at_exit)
 {
 	const struct bw_mon_match *m;
@@ -84,8 +91,10 @@ static __always_inline int on_open(__u32 nr, int dirfd, const char *name, __u32 
 		struct bw_pending_open p = { .name = (__u64)name, .dirfd = dirfd, .nr = nr, .open_flags = open_flags };
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-		if (bpf_map_update_elem(&mon_pending_opens, &tid, &p, BPF_ANY) == 0)
+		if (bpf_map_update_elem(&mon_pending_opens, &tid, &p, BPF_ANY) == 0) {
+			__sync_fetch_and_add(&pending_opens_bound, 1);
 			return 0;
+		}
 		/* No room: report it unresolved now rather than lose it. */
 	}
 	if (res == BW_UNRESOLVED) {
@@ -134,14 +143,18 @@ static __always_inline int on_open(__u32 nr, int dirfd, const char *name, __u32 
  * EFAULT: the pointer was bad, nothing was opened. */
 static __always_inline int on_exit(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct bw_pending_open *pending = bpf_map_lookup_elem(&mon_pending_opens, &tid);
-	struct bw_pending_open p;
+	struct bw_pending_open *pending, p;
+	__u32 tid;
 
+	if (!*(volatile __u64 *)&pending_opens_bound)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	pending = bpf_map_lookup_elem(&mon_pending_opens, &tid);
 	if (!pending)
 		return 0;
 	p = *pending;
-	bpf_map_delete_elem(&mon_pending_opens, &tid);
+	if (bpf_map_delete_elem(&mon_pending_opens, &tid) == 0)
+		__sync_fetch_and_sub(&pending_opens_bound, 1);
 	if (ret == -BW_EFAULT)
 		return 0;
 	return on_open(p.nr, p.dirfd, (const char *)p.name, p.open_flags, true);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -284,6 +285,45 @@ TEST_CASE("file monitor: a path that cannot be made absolute is reported as unre
     CHECK(got[0].str("path") == "x");
     CHECK(got[0].str("reason").find("could not be walked") != std::string::npos);
     CHECK(stats_of(events)->num("unresolved") == 1);
+}
+
+TEST_CASE("file monitor: a name in a page not yet faulted in is decided at syscall exit")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    const std::string watched = tmp.write("watched", "w");
+    // The name lives in a file mapping nobody has touched: no page table
+    // entry yet, so the entry program cannot read it (tracepoints cannot
+    // fault) and keeps the attempt for the exit program.
+    const std::string name_file = tmp.write("name", watched + std::string(1, '\0'));
+    const std::string text = scoped_policy("late", cg, "[[monitor.file]]\npaths = [\"" + watched + "\"]\n");
+    const std::string file = tmp.write("late.toml", text);
+
+    pid_t inside = 0;
+    auto events = run_with(file, [&] {
+        Child c([name_file]() -> int {
+            const int nfd = ::open(name_file.c_str(), O_RDONLY);
+            if (nfd < 0) return 10;
+            void* page = ::mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE, nfd, 0);
+            if (page == MAP_FAILED) return 11;
+            const int fd = static_cast<int>(::syscall(SYS_openat, AT_FDCWD, static_cast<const char*>(page), O_RDONLY));
+            if (fd < 0) return 13;
+            ::close(fd);
+            return 0;
+        });
+        inside = c.pid();
+        cg.add(c.pid());
+        c.release();
+        CHECK(exited_ok(c.wait()));
+    });
+    auto got = monitor_events(events, "file");
+    REQUIRE(got.size() == 1);
+    check_process_fields(got[0], inside, cg, "late", "late.toml:" + std::to_string(line_of(text, "[[monitor")));
+    CHECK(got[0].str("syscall") == "openat");
+    CHECK(got[0].str("path") == watched);
+    CHECK(!got[0].flag("path_unresolved"));
+    CHECK(stats_of(events)->num("unresolved") == 0);
 }
 
 TEST_CASE("rate limit: a rule's excess events are dropped in the kernel and counted in the next event and stats")
