@@ -16,19 +16,59 @@ uint32_t kernel_dev(uint64_t st_dev)
     return (static_cast<uint32_t>(major(st_dev)) << 20) | static_cast<uint32_t>(minor(st_dev));
 }
 
-std::optional<FileIdentity> RealSystem::identify(const std::string& path) const
+namespace {
+
+FileIdentity identity_of(const struct stat& st)
 {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
     return FileIdentity{kernel_dev(st.st_dev), static_cast<uint64_t>(st.st_ino), S_ISDIR(st.st_mode),
                         static_cast<uint32_t>(st.st_nlink)};
 }
 
-std::optional<std::string> RealSystem::canonical(const std::string& path) const
+std::optional<std::string> real_path(const std::string& path)
 {
     char buf[PATH_MAX];
     if (::realpath(path.c_str(), buf) == nullptr) return std::nullopt;
     return std::string(buf);
+}
+
+}  // namespace
+
+std::optional<FileIdentity> RealSystem::identify(const std::string& path) const
+{
+    if (auto known = identities_.find(path); known != identities_.end()) return known->second;
+    struct stat st {};
+    std::optional<FileIdentity> id;
+    if (::stat(path.c_str(), &st) == 0) id = identity_of(st);
+    identities_.emplace(path, id);
+    return id;
+}
+
+std::optional<std::string> RealSystem::canonical_dir(const std::string& dir) const
+{
+    if (auto known = canonical_dirs_.find(dir); known != canonical_dirs_.end()) return known->second;
+    auto resolved = real_path(dir);
+    canonical_dirs_.emplace(dir, resolved);
+    return resolved;
+}
+
+// realpath(path) is realpath(directory) + "/" + name when the name is no
+// symlink, ".", ".." or empty: one lstat per path instead of a readlink per
+// component, and the lstat is the identity identify() is asked for next.
+std::optional<std::string> RealSystem::canonical(const std::string& path) const
+{
+    const size_t slash = path.find_last_of('/');
+    if (path.empty() || path[0] != '/' || slash == std::string::npos) return real_path(path);
+    const std::string name = path.substr(slash + 1);
+    if (name.empty() || name == "." || name == "..") return real_path(path);
+
+    auto dir = canonical_dir(slash == 0 ? "/" : path.substr(0, slash));
+    if (!dir) return std::nullopt;  // realpath fails on the directory too
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+    if (S_ISLNK(st.st_mode)) return real_path(path);
+    std::string resolved = (*dir == "/" ? "" : *dir) + "/" + name;
+    identities_.emplace(resolved, identity_of(st));
+    return resolved;
 }
 
 std::optional<uint32_t> RealSystem::uid_of_user(const std::string& name) const

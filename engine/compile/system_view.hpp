@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace bulwark {
 
@@ -32,13 +33,22 @@ public:
     virtual std::optional<std::string> cgroup2_mount() const = 0;
 };
 
-// The machine this process runs on.
+// The machine this process runs on, as one compile sees it: a policy set
+// names many files in few directories, so directories are resolved once and
+// identities remembered (realpath(3) alone reads every component of every
+// path). Make one per compile: it does not see renames made after it looked.
 class RealSystem final : public SystemView {
 public:
     std::optional<FileIdentity> identify(const std::string& path) const override;
     std::optional<std::string> canonical(const std::string& path) const override;
     std::optional<uint32_t> uid_of_user(const std::string& name) const override;
     std::optional<std::string> cgroup2_mount() const override;
+
+private:
+    std::optional<std::string> canonical_dir(const std::string& dir) const;
+
+    mutable std::unordered_map<std::string, std::optional<std::string>> canonical_dirs_;
+    mutable std::unordered_map<std::string, std::optional<FileIdentity>> identities_;
 };
 
 // userspace st_dev → the kernel's internal dev_t encoding
