@@ -17,6 +17,23 @@
 
 #include "common_maps.bpf.h"
 
+/* A two-slot ARRAY_OF_MAPS whose inner maps are BPF_MAP_TYPE_<inner> with
+ * the given key and value sizes and map_flags (the engine creates the real
+ * inner maps, sized to their contents, with the same four). */
+#define BW_SLOTTED(inner, key_size_, value_size_, flags_)            \
+	struct {                                                     \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);            \
+		__uint(max_entries, BW_SLOTS);                       \
+		__type(key, __u32);                                  \
+		__array(values, struct {                             \
+			__uint(type, BPF_MAP_TYPE_##inner);          \
+			__uint(max_entries, 1);                      \
+			__uint(map_flags, flags_);                   \
+			__uint(key_size, key_size_);                 \
+			__uint(value_size, value_size_);             \
+		});                                                  \
+	}
+
 /* Which slot is in force (index 0 only). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -34,128 +51,40 @@ struct {
 } policy_sets SEC(".maps");
 
 /* Directories (prefix rules) and files (hardlink backstop) by identity. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(struct bw_inode_key));
-		__uint(value_size, sizeof(struct bw_path_rule));
-	});
-} inode_rules SEC(".maps");
+BW_SLOTTED(HASH, sizeof(struct bw_inode_key), sizeof(struct bw_path_rule), 0)
+	inode_rules SEC(".maps");
 
 /* Names under a directory: exact rules, and trees that did not exist yet. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(struct bw_name_key));
-		__uint(value_size, sizeof(struct bw_path_rule));
-	});
-} name_rules SEC(".maps");
+BW_SLOTTED(HASH, sizeof(struct bw_name_key), sizeof(struct bw_path_rule), 0)
+	name_rules SEC(".maps");
 
 /* uid → policies scoped to it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(__u32));
-		__uint(value_size, sizeof(__u64));
-	});
-} scope_uids SEC(".maps");
+BW_SLOTTED(HASH, sizeof(__u32), sizeof(__u64), 0) scope_uids SEC(".maps");
 
 /* cgroup v2 id → policies scoped to it (and its descendants). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(__u64));
-		__uint(value_size, sizeof(__u64));
-	});
-} scope_cgroups SEC(".maps");
+BW_SLOTTED(HASH, sizeof(__u64), sizeof(__u64), 0) scope_cgroups SEC(".maps");
 
 /* [scope] executable: the program a task runs (mm->exe_file) by identity,
  * never by comm or path string. The file itself, role SELF ... */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(struct bw_inode_key));
-		__uint(value_size, sizeof(__u64));
-	});
-} scope_exe_inodes SEC(".maps");
+BW_SLOTTED(HASH, sizeof(struct bw_inode_key), sizeof(__u64), 0) scope_exe_inodes SEC(".maps");
 
 /* ... and its (parent directory, name), role SELF: a program replaced by an
  * upgrade (rename over it) keeps its scope. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(struct bw_name_key));
-		__uint(value_size, sizeof(__u64));
-	});
-} scope_exe_names SEC(".maps");
+BW_SLOTTED(HASH, sizeof(struct bw_name_key), sizeof(__u64), 0) scope_exe_names SEC(".maps");
 
 /* Connect rules by destination (docs/decisions/004-connect-maps.md):
  * IPv4 CIDRs (and IPv4-mapped IPv6 destinations) ... */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-		__uint(max_entries, 1);
-		__uint(map_flags, BPF_F_NO_PREALLOC);
-		__uint(key_size, sizeof(struct bw_cidr4_key));
-		__uint(value_size, sizeof(struct bw_connect_rule));
-	});
-} connect_v4 SEC(".maps");
+BW_SLOTTED(LPM_TRIE, sizeof(struct bw_cidr4_key), sizeof(struct bw_connect_rule), BPF_F_NO_PREALLOC)
+	connect_v4 SEC(".maps");
 
 /* ... IPv6 CIDRs ... */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-		__uint(max_entries, 1);
-		__uint(map_flags, BPF_F_NO_PREALLOC);
-		__uint(key_size, sizeof(struct bw_cidr6_key));
-		__uint(value_size, sizeof(struct bw_connect_rule));
-	});
-} connect_v6 SEC(".maps");
+BW_SLOTTED(LPM_TRIE, sizeof(struct bw_cidr6_key), sizeof(struct bw_connect_rule), BPF_F_NO_PREALLOC)
+	connect_v6 SEC(".maps");
 
 /* ... and, for CIDR entries whose verdict depends on protocol or port,
  * (entry, protocol, port block) → verdict. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-		__uint(max_entries, 1);
-		__uint(map_flags, BPF_F_NO_PREALLOC);
-		__uint(key_size, sizeof(struct bw_port_key));
-		__uint(value_size, sizeof(struct bw_connect_rule));
-	});
-} connect_ports SEC(".maps");
+BW_SLOTTED(LPM_TRIE, sizeof(struct bw_port_key), sizeof(struct bw_connect_rule), BPF_F_NO_PREALLOC)
+	connect_ports SEC(".maps");
 
 /* Room for one name key: too large for the 512-byte BPF stack. */
 struct {

@@ -41,99 +41,30 @@ struct {
 } mon_buckets SEC(".maps");
 
 /* (entry, policy) → the rule that policy reports through. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(struct bw_mon_rule_key));
-		__uint(value_size, sizeof(__u32));
-	});
-} mon_rule_refs SEC(".maps");
+BW_SLOTTED(HASH, sizeof(struct bw_mon_rule_key), sizeof(__u32), 0) mon_rule_refs SEC(".maps");
 
 /* [[monitor.file]]: watched paths and trees, one LPM trie over path bytes. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-		__uint(max_entries, 1);
-		__uint(map_flags, BPF_F_NO_PREALLOC);
-		__uint(key_size, sizeof(struct bw_mon_path_key));
-		__uint(value_size, sizeof(struct bw_mon_match));
-	});
-} mon_file_paths SEC(".maps");
+BW_SLOTTED(LPM_TRIE, sizeof(struct bw_mon_path_key), sizeof(struct bw_mon_match), BPF_F_NO_PREALLOC)
+	mon_file_paths SEC(".maps");
 
 /* [monitor.process]: allowed programs and trees (value: policies allowing). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-		__uint(max_entries, 1);
-		__uint(map_flags, BPF_F_NO_PREALLOC);
-		__uint(key_size, sizeof(struct bw_mon_path_key));
-		__uint(value_size, sizeof(struct bw_mon_match));
-	});
-} mon_process_allowed SEC(".maps");
+BW_SLOTTED(LPM_TRIE, sizeof(struct bw_mon_path_key), sizeof(struct bw_mon_match), BPF_F_NO_PREALLOC)
+	mon_process_allowed SEC(".maps");
 
 /* [[monitor.connect]], stage 1: (family, address) → network entry. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-		__uint(max_entries, 1);
-		__uint(map_flags, BPF_F_NO_PREALLOC);
-		__uint(key_size, sizeof(struct bw_mon_addr_key));
-		__uint(value_size, sizeof(struct bw_mon_match));
-	});
-} mon_connect_nets SEC(".maps");
+BW_SLOTTED(LPM_TRIE, sizeof(struct bw_mon_addr_key), sizeof(struct bw_mon_match), BPF_F_NO_PREALLOC)
+	mon_connect_nets SEC(".maps");
 
 /* ... stage 2: (network entry, protocol, port block) → policies and entry. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-		__uint(max_entries, 1);
-		__uint(map_flags, BPF_F_NO_PREALLOC);
-		__uint(key_size, sizeof(struct bw_mon_port_key));
-		__uint(value_size, sizeof(struct bw_mon_match));
-	});
-} mon_connect_ports SEC(".maps");
+BW_SLOTTED(LPM_TRIE, sizeof(struct bw_mon_port_key), sizeof(struct bw_mon_match), BPF_F_NO_PREALLOC)
+	mon_connect_ports SEC(".maps");
 
 /* [[monitor.syscalls]]: uid → policies with an allowlist for it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(__u32));
-		__uint(value_size, sizeof(struct bw_mon_match));
-	});
-} mon_syscall_uids SEC(".maps");
+BW_SLOTTED(HASH, sizeof(__u32), sizeof(struct bw_mon_match), 0) mon_syscall_uids SEC(".maps");
 
 /* ... (uid, syscall number) → policies allowing it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BW_SLOTS);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(struct bw_mon_syscall_key));
-		__uint(value_size, sizeof(__u64));
-	});
-} mon_syscall_allowed SEC(".maps");
+BW_SLOTTED(HASH, sizeof(struct bw_mon_syscall_key), sizeof(__u64), 0)
+	mon_syscall_allowed SEC(".maps");
 
 /* Per process: the disallowed syscalls already reported (audit). Task
  * storage dies with the task, so a recycled pid starts clean. */
