@@ -102,9 +102,6 @@ void emit(const std::string& json)
     std::fflush(stdout);
 }
 
-
-
-
 // ---- the rule sets ---------------------------------------------------------
 
 // N denied entries under DIR/nN/deny: even i an exact file fI, odd i a tree
@@ -262,9 +259,7 @@ struct Workload {
     int ops(int w) const { return w == 0 ? o.open_ops : w == 1 ? o.exec_ops : o.connect_ops; }
 };
 
-
 // ---- BPF programs' own time (kernel.bpf_stats_enabled) --------------------------
-
 
 double bpf_ns_between(const ProgStats& a, const ProgStats& b)
 {
@@ -276,44 +271,7 @@ double bpf_ns_between(const ProgStats& a, const ProgStats& b)
     return double(ns);
 }
 
-
 // ---- bulwark -------------------------------------------------------------------
-
-struct Bulwark {
-    pid_t pid = -1;
-    int out = -1;
-    double ready_s = 0;
-};
-
-Bulwark start_bulwark(const Options& o, const std::string& policy)
-{
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) die("pipe");
-    Bulwark b;
-    const double t0 = now_s();
-    b.pid = ::fork();
-    if (b.pid < 0) die("fork");
-    if (b.pid == 0) {
-        ::dup2(pipefd[1], 1);
-        int devnull = ::open("/dev/null", O_WRONLY);
-        ::dup2(devnull, 2);
-        execl(o.bulwark.c_str(), "bulwark", "run", "--policy", policy.c_str(), "--events", "-", (char*)nullptr);
-        _exit(127);
-    }
-    ::close(pipefd[1]);
-    b.out = pipefd[0];
-    std::string seen;
-    char buf[4096];
-    while (seen.find("\"type\":\"ready\"") == std::string::npos) {
-        pollfd p{b.out, POLLIN, 0};
-        if (::poll(&p, 1, 600000) <= 0) die("bulwark did not become ready");
-        ssize_t n = ::read(b.out, buf, sizeof(buf));
-        if (n <= 0) die("bulwark exited before ready");
-        seen.append(buf, static_cast<size_t>(n));
-    }
-    b.ready_s = now_s() - t0;
-    return b;
-}
 
 // fdinfo of a map fd (in `pid`'s fd table): memlock, map_id, map_type, max_entries.
 struct MapInfo {
@@ -371,18 +329,6 @@ std::pair<long, long> footprint_kib(pid_t pid)
     }
     ::closedir(d);
     return {rss, memlock / 1024};
-}
-
-void stop_bulwark(Bulwark& b)
-{
-    ::kill(b.pid, SIGTERM);
-    int status = 0;
-    ::waitpid(b.pid, &status, 0);
-    ::close(b.out);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::fprintf(stderr, "bench-compare: bulwark exited with status %d\n", status);
-        std::exit(1);
-    }
 }
 
 // Let the kernel's deferred work run before a batch: after a cgroup move, an
@@ -722,7 +668,7 @@ int main(int argc, char** argv)
         const int rounds = n >= 100000 ? std::min(o.rounds, o.large_rounds) : o.rounds;
         for (int r = 0; r < rounds; ++r) {
             // bulwark running: in and out of scope, batch by batch.
-            Bulwark bw = start_bulwark(o, rs.policy_file);
+            Bulwark bw = start_bulwark(o.bulwark, rs.policy_file);
             settle(500);
             const auto [rss_kib, maps_kib] = footprint_kib(bw.pid);
             emit("\"type\":\"bulwark_ready\",\"n\":" + std::to_string(n) + ",\"round\":" + std::to_string(r) +

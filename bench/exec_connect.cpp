@@ -59,10 +59,6 @@ struct Options {
     std::string dir = "/srv/bench-ec";
 };
 
-
-
-
-
 // 10,000 [[exec]] rules (half exact programs, half directory trees) and
 // 10,000 [[connect]] CIDRs (half /32, half /24, in 10.0.0.0/8), none of
 // which covers the measured program or 127.0.0.1.
@@ -175,52 +171,6 @@ double measure_connect(uint16_t port, int ops)
     return per_op_ns(t0, ops);
 }
 
-
-struct Bulwark {
-    pid_t pid = -1;
-    int out = -1;
-};
-
-Bulwark start_bulwark(const Options& o, const std::string& policy)
-{
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) die("pipe");
-    Bulwark b;
-    b.pid = ::fork();
-    if (b.pid < 0) die("fork");
-    if (b.pid == 0) {
-        ::dup2(pipefd[1], 1);
-        int devnull = ::open("/dev/null", O_WRONLY);
-        ::dup2(devnull, 2);
-        execl(o.bulwark.c_str(), "bulwark", "run", "--policy", policy.c_str(), "--events", "-", (char*)nullptr);
-        _exit(127);
-    }
-    ::close(pipefd[1]);
-    b.out = pipefd[0];
-    std::string seen;
-    char buf[4096];
-    while (seen.find("\"type\":\"ready\"") == std::string::npos) {
-        pollfd p{b.out, POLLIN, 0};
-        if (::poll(&p, 1, 300000) <= 0) die("bulwark did not become ready");
-        ssize_t n = ::read(b.out, buf, sizeof(buf));
-        if (n <= 0) die("bulwark exited before ready");
-        seen.append(buf, static_cast<size_t>(n));
-    }
-    return b;
-}
-
-void stop_bulwark(Bulwark& b)
-{
-    ::kill(b.pid, SIGTERM);
-    int status = 0;
-    ::waitpid(b.pid, &status, 0);
-    ::close(b.out);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::fprintf(stderr, "bench-exec-connect: bulwark exited with status %d\n", status);
-        std::exit(1);
-    }
-}
-
 // utime + stime of a process, in seconds (/proc/PID/stat fields 14 and 15).
 double cpu_seconds(pid_t pid)
 {
@@ -234,9 +184,7 @@ double cpu_seconds(pid_t pid)
     return double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
 }
 
-
 // ---- what the BPF programs themselves cost (kernel.bpf_stats_enabled) -----
-
 
 // Programs' ns and runs between two snapshots, per operation.
 struct HookCost {
@@ -257,7 +205,6 @@ HookCost hook_cost(const ProgStats& before, const ProgStats& after, int ops)
     }
     return c;
 }
-
 
 struct Series {
     std::vector<double> a, b, c;             // ns per op, one value per batch
@@ -371,7 +318,7 @@ int main(int argc, char** argv)
     measure_a(before_e, before_c);
     for (int r = 0; r < o.rounds; ++r) {
         std::vector<double> rb_e, rc_e, rb_c, rc_c;  // this round's (b), (c): exec, connect
-        Bulwark bw = start_bulwark(o, policy);
+        Bulwark bw = start_bulwark(o.bulwark, policy, 300000);
         const double bw_cpu0 = cpu_seconds(bw.pid);
         const auto wall0 = std::chrono::steady_clock::now();
         // (b) and (c) batch by batch, so that the host's load drifts alike on both.

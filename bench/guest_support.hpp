@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -12,12 +13,15 @@
 #include <cstring>
 #include <fcntl.h>
 #include <initializer_list>
+#include <csignal>
 #include <linux/bpf.h>
+#include <poll.h>
 #include <map>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -116,6 +120,57 @@ inline void set_bpf_stats(bool on)
     int fd = ::open("/proc/sys/kernel/bpf_stats_enabled", O_WRONLY | O_CLOEXEC);
     if (fd < 0 || ::write(fd, on ? "1" : "0", 1) != 1) die("kernel.bpf_stats_enabled");
     ::close(fd);
+}
+
+// A running `bulwark run --policy POLICY --events -`; its events on `out`.
+struct Bulwark {
+    pid_t pid = -1;
+    int out = -1;
+    double ready_s = 0;  // from fork to the ready line
+};
+
+// Starts bulwark and waits for its ready line (its readiness signal).
+inline Bulwark start_bulwark(const std::string& binary, const std::string& policy, int ready_timeout_ms = 600000)
+{
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) die("pipe");
+    Bulwark b;
+    const auto t0 = std::chrono::steady_clock::now();
+    b.pid = ::fork();
+    if (b.pid < 0) die("fork");
+    if (b.pid == 0) {
+        ::dup2(pipefd[1], 1);
+        int devnull = ::open("/dev/null", O_WRONLY);
+        ::dup2(devnull, 2);
+        execl(binary.c_str(), "bulwark", "run", "--policy", policy.c_str(), "--events", "-", (char*)nullptr);
+        _exit(127);
+    }
+    ::close(pipefd[1]);
+    b.out = pipefd[0];
+    std::string seen;
+    char buf[4096];
+    while (seen.find("\"type\":\"ready\"") == std::string::npos) {
+        pollfd p{b.out, POLLIN, 0};
+        if (::poll(&p, 1, ready_timeout_ms) <= 0) die("bulwark did not become ready");
+        ssize_t n = ::read(b.out, buf, sizeof(buf));
+        if (n <= 0) die("bulwark exited before ready");
+        seen.append(buf, static_cast<size_t>(n));
+    }
+    b.ready_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return b;
+}
+
+// SIGTERM, and bulwark must detach and exit 0, or the run stops.
+inline void stop_bulwark(Bulwark& b)
+{
+    ::kill(b.pid, SIGTERM);
+    int status = 0;
+    ::waitpid(b.pid, &status, 0);
+    ::close(b.out);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::fprintf(stderr, "%s: bulwark exited with status %d\n", program_invocation_short_name, status);
+        std::exit(1);
+    }
 }
 
 }  // namespace bench

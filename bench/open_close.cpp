@@ -65,9 +65,6 @@ struct Options {
     std::string dir = "/srv/bench";
 };
 
-
-
-
 // 10,000 [[file]] rules: half exact files, half directory trees, all in
 // o.dir/deny (so that directory holds named children and every tree has an
 // inode key); none covers the measured file in o.dir/work/a/b/c.
@@ -108,41 +105,6 @@ double measure(const std::string& target, int ops)
     return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / ops;
 }
 
-
-struct Bulwark {
-    pid_t pid = -1;
-    int out = -1;
-};
-
-// Start bulwark and wait for its ready line (its readiness signal).
-Bulwark start_bulwark(const Options& o, const std::string& policy)
-{
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) die("pipe");
-    Bulwark b;
-    b.pid = ::fork();
-    if (b.pid < 0) die("fork");
-    if (b.pid == 0) {
-        ::dup2(pipefd[1], 1);
-        int devnull = ::open("/dev/null", O_WRONLY);
-        ::dup2(devnull, 2);
-        execl(o.bulwark.c_str(), "bulwark", "run", "--policy", policy.c_str(), "--events", "-", (char*)nullptr);
-        _exit(127);
-    }
-    ::close(pipefd[1]);
-    b.out = pipefd[0];
-    std::string seen;
-    char buf[4096];
-    while (seen.find("\"type\":\"ready\"") == std::string::npos) {
-        pollfd p{b.out, POLLIN, 0};
-        if (::poll(&p, 1, 300000) <= 0) die("bulwark did not become ready");
-        ssize_t n = ::read(b.out, buf, sizeof(buf));
-        if (n <= 0) die("bulwark exited before ready");
-        seen.append(buf, static_cast<size_t>(n));
-    }
-    return b;
-}
-
 // Whatever bulwark printed after ready: a verdict here would mean the
 // measured file was denied or audited, which it must not be.
 void drain(Bulwark& b)
@@ -160,23 +122,15 @@ void drain(Bulwark& b)
     }
 }
 
-void stop_bulwark(Bulwark& b)
+// Checks what bulwark printed after ready, then stops it.
+void drain_and_stop(Bulwark& b)
 {
     drain(b);
-    ::kill(b.pid, SIGTERM);
-    int status = 0;
-    ::waitpid(b.pid, &status, 0);
-    ::close(b.out);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::fprintf(stderr, "bench-open-close: bulwark exited with status %d\n", status);
-        std::exit(1);
-    }
+    stop_bulwark(b);
 }
-
 
 // ---- what the BPF programs themselves cost (kernel.bpf_stats_enabled) -----
 // (prog_stats and set_bpf_stats: guest_support.hpp)
-
 
 // ---- the floor: an empty BPF-LSM program on file_open ----------------------
 // What any BPF-LSM program costs an open here (the trampoline, the stats'
@@ -274,7 +228,6 @@ std::pair<uint64_t, uint64_t> prog_run(int fd)
     if (::syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &get, sizeof get) != 0) return {0, 0};
     return {info.run_time_ns, info.run_cnt};
 }
-
 
 struct Series {
     std::vector<double> a, b, c;              // ns per op, one value per batch
@@ -415,7 +368,7 @@ int main(int argc, char** argv)
     measure_a(before);
     for (int r = 0; r < o.rounds; ++r) {
         std::vector<double> rb, rc;
-        Bulwark bw = start_bulwark(o, policy);
+        Bulwark bw = start_bulwark(o.bulwark, policy, 300000);
         // (b) and (c) batch by batch, so that the host's load drifts alike on both.
         for (int k = 0; k < o.batches; ++k) {
             join_cgroup(scoped);
@@ -435,7 +388,7 @@ int main(int argc, char** argv)
         }
         set_bpf_stats(false);
         join_cgroup(o.cgroup_root);
-        stop_bulwark(bw);
+        drain_and_stop(bw);
 
         // The floor: an empty program in bulwark's place, with the stats on.
         NullProg null = attach_null_prog();
