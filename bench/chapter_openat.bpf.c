@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The tutorial chapter's "Sensitive File Monitor" (../shared/seed/
- * security-and-enforcement.txt), for bench/monitors to measure against
+ * The tutorial chapter's "Sensitive File Monitor" (the chapter on
+ * security and enforcement bulwark grew from), for bench/monitors to measure against
  * bulwark's [[monitor.file]]. NOT part of bulwark: a faithful copy of the
  * chapter's logic, kept as written, mistakes included (it compares only a
  * prefix of the name, so "/etc/passwd-" matches; it sees openat only).

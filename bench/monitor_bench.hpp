@@ -159,7 +159,7 @@ public:
     {
         struct stat st {};
         if (::stat(dir_.c_str(), &st) != 0) die("stat " + dir_);
-        return st.st_ino;  // == bpf_get_current_cgroup_id() (KERNEL-NOTES.md)
+        return st.st_ino;  // == bpf_get_current_cgroup_id() (docs/kernel.md)
     }
 
 private:

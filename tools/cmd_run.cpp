@@ -1,4 +1,4 @@
-// bulwark run: load, enforce, monitor, report (DESIGN.md). Prints
+// bulwark run: load, enforce, monitor, report (docs/operations.md). Prints
 // {"type":"ready"} once the policy set is live; on SIGINT/SIGTERM detaches
 // every hook, drains the ring buffer, prints {"type":"stats"} and exits 0.
 // BPF-LSM objects load only for rules (monitor/run_plan.hpp).

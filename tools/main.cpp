@@ -1,4 +1,4 @@
-// build/bulwark: one binary, one subcommand per job (DESIGN.md, "Command line").
+// build/bulwark: one binary, one subcommand per job (man/bulwark.1).
 #include "commands.hpp"
 #include "util/error.hpp"
 

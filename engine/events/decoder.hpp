@@ -1,4 +1,4 @@
-// Ring buffer records → JSON Lines (DESIGN.md, "Events"). The decoder
+// Ring buffer records → JSON Lines (docs/events.md). The decoder
 // keeps the map image of every generation it may still see, so that a
 // record names the rule of the policy set that decided it.
 #pragma once

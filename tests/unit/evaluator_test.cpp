@@ -1,5 +1,5 @@
 // The reference evaluator over compiled images, on a fake machine: every
-// rule of the policy semantics (DESIGN.md, "Policy language") checked
+// rule of the policy semantics (docs/policy-language.md, "Deciding: precedence") checked
 // through decide_file(), with the file described as the BPF walk sees it
 // (FakeSystem::open) and — except through bind mounts — as describe_file()
 // describes it.

@@ -102,7 +102,7 @@ struct TempDir {
 
 // ---------------------------------------------------------------------------
 
-TEST_CASE("parser: the DESIGN.md example parses into the expected model")
+TEST_CASE("parser: the docs/policy-language.md full example parses into the expected model")
 {
     std::ifstream in(src("good/web.toml"));
     std::stringstream ss;
