@@ -31,7 +31,10 @@ static __always_inline void report(struct file *file, const struct bw_outcome *o
 		return;
 	bw_fill_header(&e->h, BW_KIND_FILE, o, set->generation);
 	e->access = access;
+	e->op = BW_OP_OPEN;
+	e->call = BW_FCALL_OPEN;
 	e->reserved = 0;
+	e->target[0] = '\0';
 	bw_put_path(&file->f_path, e->path, &e->h.flags, BW_EVENT_PATH_TRUNCATED, BW_EVENT_PATH_UNKNOWN);
 	bpf_ringbuf_submit(e, 0);
 }

@@ -67,6 +67,8 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
         set_default(info, set, bit, BW_COL_READ, p.defaults.file);
         set_default(info, set, bit, BW_COL_WRITE, p.defaults.file);
         set_default(info, set, bit, BW_COL_EXEC, p.defaults.exec);
+        // Attempts on bulwark itself are decided by the policy's scope alone.
+        info.default_pos[BW_COL_TAMPER] = p.pos;
         // Mapping code never falls back to the exec default (exec_compiler.hpp).
         info.default_pos[BW_COL_MAP] = p.defaults.exec.pos;
         info.default_action[BW_COL_CONNECT] = p.defaults.connect.action;

@@ -7,13 +7,6 @@
 namespace bulwark {
 namespace {
 
-const char* column_name(uint32_t c)
-{
-    static const char* names[] = {"read", "write", "exec", "map", "connect"};
-    static_assert(sizeof(names) / sizeof(names[0]) == kDecisionColumns);
-    return c < kDecisionColumns ? names[c] : "?";
-}
-
 std::string policies_in(const MapImage& image, uint64_t mask)
 {
     if (!mask) return "-";

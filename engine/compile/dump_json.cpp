@@ -15,12 +15,6 @@ using dump_json::Json;
 using dump_json::loc;
 using dump_json::policies;
 
-const char* column_name(uint32_t c)
-{
-    static const char* names[] = {"read", "write", "exec", "map", "connect"};
-    return c < kDecisionColumns ? names[c] : "?";
-}
-
 const char* action_name(Action a)
 {
     return a == Action::deny ? "deny" : a == Action::audit ? "audit" : "allow";
@@ -126,6 +120,7 @@ void dump_image_json(const MapImage& image, std::ostream& os)
         j.key("mode").str(p.mode == Mode::enforce ? "enforce" : "audit");
         j.key("defaults").open('{');
         for (uint32_t c = 0; c < kDecisionColumns; ++c) {
+            if (c == BW_COL_TAMPER) continue;  // decided by scope, no [defaults] value
             j.key(column_name(c)).open('{').key("action").str(action_name(p.default_action[c]));
             if (p.default_pos[c].line > 0) j.key("at").str(loc(p.default_pos[c]));
             j.close('}');

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "bulwark/abi.h"
+#include "compile/columns.hpp"
 #include "monitor/monitor_image.hpp"
 #include "policy/model.hpp"
 
@@ -35,9 +36,6 @@ struct Decision {
 // key (one port interval of one protocol under a cidr entry).
 enum class KeyKind : uint8_t { inode, name, fileless, cidr, ports };
 
-// Columns a Decision or a default can name: the path columns, then connect.
-inline constexpr uint32_t kDecisionColumns = BW_COL_CONNECT + 1;
-
 // One key in a rule map, with where it came from.
 struct EntryInfo {
     std::string path;             // canonical path the key stands for; for
@@ -47,16 +45,19 @@ struct EntryInfo {
     KeyKind key_kind = KeyKind::inode;
     bool synthetic = false;       // exists only to flag named children
     std::vector<Decision> decisions;  // non-default decisions only
+    // bulwark's own file or tree (BW_ENTRY_PROTECTED): "policy", "binary",
+    // "pins"; empty for others. Tamper events name it ("object").
+    std::string protected_as;
 };
 
 struct PolicyInfo {
     std::string name;
     std::string file;             // path as given
     Mode mode = Mode::enforce;    // after --audit
-    // Of the [defaults] values, by column (BW_COL_CONNECT: connect).
+    // Of the [defaults] values, by column (BW_COL_CONNECT: connect;
+    // BW_COL_TAMPER: the policy's [policy] table, whose scope decides).
     std::array<SourcePos, kDecisionColumns> default_pos;
-    std::array<Action, kDecisionColumns> default_action{Action::allow, Action::allow, Action::allow,
-                                                        Action::allow, Action::allow};
+    std::array<Action, kDecisionColumns> default_action{};  // Action::allow
 };
 
 struct InodeEntry {

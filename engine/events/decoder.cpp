@@ -29,6 +29,7 @@ const char* kind_name(uint32_t kind)
     case BW_KIND_FILE: return "file";
     case BW_KIND_EXEC: return "exec";
     case BW_KIND_CONNECT: return "connect";
+    case BW_KIND_TAMPER: return "tamper";
     default: return "unknown";
     }
 }
@@ -42,16 +43,7 @@ int64_t boot_to_unix_ns(uint64_t boot_ns)
 
 std::string access_name(uint32_t access)
 {
-    std::string out;
-    auto add = [&](uint32_t bit, const char* name) {
-        if (!(access & bit)) return;
-        if (!out.empty()) out += ',';
-        out += name;
-    };
-    add(BW_ACCESS_READ, "read");
-    add(BW_ACCESS_WRITE, "write");
-    add(BW_ACCESS_EXEC, "exec");
-    return out;
+    return access_names(access);
 }
 
 void EventDecoder::add_generation(uint32_t generation, std::shared_ptr<const MapImage> image)
@@ -108,6 +100,11 @@ bool EventDecoder::decode(const void* data, size_t size, std::string& out)
         bw_connect_event e;
         std::memcpy(&e, data, sizeof(e));
         return decode_connect(e, out);
+    }
+    if (kind == BW_KIND_TAMPER && size >= sizeof(bw_tamper_event)) {
+        bw_tamper_event e;
+        std::memcpy(&e, data, sizeof(e));
+        return decode_tamper(e, out);
     }
     ++counters_.malformed;
     return false;
@@ -170,19 +167,6 @@ bool EventDecoder::decode_connect(const bw_connect_event& e, std::string& out)
         .field("protocol", e.protocol == BW_PROTO_TCP ? "tcp" : e.protocol == BW_PROTO_UDP ? "udp" : "other")
         .field("family", v6 ? "inet6" : "inet")
         .field("call", e.call == BW_CALL_SENDMSG ? "sendmsg" : "connect");
-    line.end();
-    ++counters_.events;
-    return true;
-}
-
-bool EventDecoder::decode_file(const bw_file_event& e, std::string& out)
-{
-    const auto& h = e.h;
-    JsonLine line(out);
-    write_verdict(line, h);
-    line.field("path", bounded(e.path, sizeof(e.path))).field("access", access_name(e.access));
-    if (h.entry == BW_ENTRY_TOO_DEEP) line.field("reason", "path deeper than the walk limit (fail-closed)");
-    if (h.flags & BW_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);
     line.end();
     ++counters_.events;
     return true;

@@ -31,13 +31,19 @@ public:
     bool decode(const void* data, size_t size, std::string& out);
     const DecodeCounters& counters() const { return counters_; }
 
+    // Names of bulwark's own BPF objects, by (enum bw_object_type, id), for
+    // tamper events ("name"): the engine's programs, maps and links.
+    void set_object_names(std::map<std::pair<uint32_t, uint32_t>, std::string> names);
+
     // Fields every record carries: time, pid, tid, ppid, uid, comm, exe, cgroup.
     void write_process(JsonLine& line, const bw_event_header& h);
 
 private:
     // type, time, kind, verdict, policy, rule, then the process fields.
     void write_verdict(JsonLine& line, const bw_event_header& h);
+    // File and tamper records: events/file_decoder.cpp.
     bool decode_file(const bw_file_event& e, std::string& out);
+    bool decode_tamper(const bw_tamper_event& e, std::string& out);
     bool decode_exec(const bw_exec_event& e, std::string& out);
     bool decode_connect(const bw_connect_event& e, std::string& out);
     // Monitor records (type "monitor"): monitor/monitor_decoder.cpp.
@@ -53,14 +59,19 @@ private:
         std::vector<std::string> monitor_rules;
     };
 
+    const std::string* object_name(uint32_t type, uint32_t id) const;
+
     CgroupNames& cgroups_;
     std::map<uint32_t, Generation> images_;
+    std::map<std::pair<uint32_t, uint32_t>, std::string> object_names_;
     EventClock clock_;
     DecodeCounters counters_;
 };
 
 // The wall-clock time of a CLOCK_BOOTTIME timestamp, in ns since the epoch.
 int64_t boot_to_unix_ns(uint64_t boot_ns);
-std::string access_name(uint32_t access);  // "read", "write", "read,write"
+std::string access_name(uint32_t access);  // "read", "write", "read,write" (compile/columns.hpp)
+const char* file_op_name(uint32_t op);     // enum bw_file_op: "open", "create", ...
+const char* file_call_name(uint32_t call); // enum bw_file_call: "mknod", "unlink", ...
 
 }  // namespace bulwark

@@ -259,7 +259,7 @@ std::string rule_location(const MapImage& image, uint32_t policy, int32_t rule, 
 {
     if (rule >= 0) return location(image.rules[static_cast<size_t>(rule)].pos);
     const PolicyInfo& p = image.policies[policy];
-    const char* kind = column <= BW_COL_WRITE ? "file" : column == BW_COL_CONNECT ? "connect" : "exec";
+    const char* kind = column_kind(column);
     const SourcePos& pos = p.default_pos[column < kDecisionColumns ? column : 0];
     if (pos.line > 0) return location(pos) + " ([defaults] " + kind + ")";
     return p.file + " (no rule matched: the default allows)";

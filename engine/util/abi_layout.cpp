@@ -27,7 +27,13 @@ static_assert(offsetof(bw_event_header, kind) == 16);
 static_assert(offsetof(bw_event_header, comm) == 64);
 static_assert(offsetof(bw_event_header, exe) == 80);
 static_assert(sizeof(bw_event_header) == 80 + BW_PATH_MAX);
-static_assert(sizeof(bw_file_event) == sizeof(bw_event_header) + 8 + BW_PATH_MAX);
+static_assert(sizeof(bw_file_event) == sizeof(bw_event_header) + 8 + 2 * BW_PATH_MAX);
+static_assert(offsetof(bw_file_event, op) == sizeof(bw_event_header) + 4 &&
+              offsetof(bw_file_event, call) == sizeof(bw_event_header) + 5);
+static_assert(offsetof(bw_file_event, target) == sizeof(bw_event_header) + 8 + BW_PATH_MAX);
+static_assert(sizeof(bw_tamper_event) == sizeof(bw_event_header) + 32 + 2 * BW_PATH_MAX);
+static_assert(offsetof(bw_tamper_event, path) == sizeof(bw_event_header) + 32);
+static_assert(sizeof(bw_object_key) == 8);
 
 static_assert(sizeof(bw_exec_event) == sizeof(bw_event_header) + 8 + 2 * BW_PATH_MAX);
 static_assert(offsetof(bw_exec_event, via) == sizeof(bw_event_header) + 8 + BW_PATH_MAX);
@@ -41,8 +47,13 @@ static_assert(sizeof(bw_port_key) == 12 && offsetof(bw_port_key, protocol) == 8 
 static_assert(BW_PORT_KEY_BITS <= 8 * (sizeof(bw_port_key) - 4));
 static_assert(sizeof(bw_connect_rule) == 24 && offsetof(bw_connect_rule, entry) == 16);
 static_assert(BW_COL_CONNECT >= BW_NR_COLUMNS, "connect decisions are outside the path columns");
+static_assert(BW_COL_TAMPER > BW_COL_CONNECT);
+static_assert(BW_ACCESS_METADATA == 1u << BW_COL_METADATA && BW_ACCESS_CREATE == 1u << BW_COL_CREATE &&
+                  BW_ACCESS_MAP == 1u << BW_COL_MAP,
+              "access bit c is column c (bw_decide)");
 
-static_assert(BW_NR_STATS >= 10, "room for every bw_stat");
+static_assert(BW_NR_STATS >= 12, "room for every bw_stat");
+static_assert(int(BW_STAT_WALK_NO_MOUNT) < 16, "the enforcing side's counters keep 0..15");
 static_assert(BW_MAX_POLICIES == 64, "policy masks are __u64");
 
 // ---- monitors (bulwark/monitor_abi.h, docs/decisions/005-monitors.md) ----

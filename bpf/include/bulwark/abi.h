@@ -28,36 +28,47 @@ enum bw_limits {
 	BW_MAX_PATH_KEYS = 1 << 20,  /* inode_rules / name_rules entries */
 	BW_MAX_SCOPE_KEYS = 1 << 16, /* uid / cgroup / executable scope keys */
 	BW_MAX_CONNECT_KEYS = 1 << 20,/* entries of each connect trie */
+	BW_MAX_OBJECTS = 4096,       /* bulwark_objects: bulwark's own programs, maps, links */
 };
 
 /* Entry numbers that do not index the map image. */
 #define BW_ENTRY_NONE 0xffffffffu      /* no rule matched: the default decided */
 #define BW_ENTRY_TOO_DEEP 0xfffffffeu  /* walk exceeded BW_WALK_MAX_DEPTH */
+#define BW_ENTRY_NO_MOUNT 0xfffffffdu  /* an inode hook could not tell the file's mount (fail-closed) */
 #define BW_POLICY_NONE 0xffffffffu
 
 /* ---- what is being decided ------------------------------------------ */
 
-/* A column is one kind of access that rules decide separately. */
+/* A column is one kind of access that rules decide separately. Columns
+ * READ..METADATA are the file rights of docs/policy-language.md ("access");
+ * docs/decisions/008-file-rights.md says how `write` spans several. */
 enum bw_column {
-	BW_COL_READ = 0,
-	BW_COL_WRITE = 1,
+	BW_COL_READ = 0,             /* open for reading */
+	BW_COL_WRITE = 1,            /* a file's content: open for writing, O_TRUNC, truncate, ftruncate */
 	BW_COL_EXEC = 2,             /* running a program: execve, a script's interpreter */
 	BW_COL_MAP = 3,              /* mapping a file as code (mmap/mprotect PROT_EXEC):
 	                              * [[exec]] rules only, never the exec default, so
 	                              * that allowed programs map their libraries */
-	BW_NR_COLUMNS = 4,
+	BW_COL_CREATE = 4,           /* a new name: file, directory, symlink, device, FIFO, socket */
+	BW_COL_DELETE = 5,           /* unlink, rmdir, the name a rename takes away or replaces */
+	BW_COL_RENAME = 6,           /* a name moving in, out or within a tree; link(2) */
+	BW_COL_METADATA = 7,         /* chmod, chown, setxattr, removexattr, utimes */
+	BW_NR_COLUMNS = 8,
 };
 
-/* The column connect decisions carry in events and in the map image's
- * decisions. Connect rules are not path keys: it indexes no mask array. */
-#define BW_COL_CONNECT 4u
+/* Columns that are not path keys' (they index no mask array), carried in
+ * events and in the map image's decisions: connect rules, and attempts on
+ * bulwark itself (decided by scope alone). */
+#define BW_COL_CONNECT 8u
+#define BW_COL_TAMPER 9u
 
 /* The hook family an event or a policy applies to. */
 enum bw_kind {
 	BW_KIND_FILE = 0,
 	BW_KIND_EXEC = 1,
 	BW_KIND_CONNECT = 2,
-	BW_NR_ENFORCE_KINDS = 3,
+	BW_KIND_TAMPER = 3,          /* signals, ptrace, bpf(2), files of bulwark's own */
+	BW_NR_ENFORCE_KINDS = 4,
 	BW_KIND_MONITOR = 16,        /* monitors: see bulwark/monitor_abi.h */
 };
 
@@ -96,6 +107,8 @@ struct bw_name_key {
 
 /* bw_path_rule.flags */
 #define BW_ENTRY_NAMED_CHILDREN 0x1u /* look up name_rules under this directory */
+#define BW_ENTRY_PROTECTED 0x2u      /* bulwark's own (policy files, binary, pins):
+                                      * changing it is tampering (BW_KIND_TAMPER) */
 
 /*
  * The decision every policy reaches for paths at or below this key, with
@@ -230,11 +243,50 @@ struct bw_live {
 #define BW_EVENT_PATH_UNKNOWN   0x4u
 #define BW_EVENT_FILELESS       0x8u  /* exec: the program has no name (memfd, deleted) */
 #define BW_EVENT_PATH_NAME_ONLY 0x10u /* exec: path holds the file's last component only */
+#define BW_EVENT_REFER          0x20u /* file rename/link: the file would leave a denial behind */
+#define BW_EVENT_TARGET_TRUNCATED 0x40u /* file rename/link: target did not fit */
+#define BW_EVENT_BACKING        0x80u /* file: the layer's file behind an overlayfs (stacked) file */
 
-/* Access bits of a file event (bw_file_event.access). */
-#define BW_ACCESS_READ  0x1u
-#define BW_ACCESS_WRITE 0x2u
-#define BW_ACCESS_EXEC  0x4u
+/* Access bits: bit c is column c (bw_file_event.access, bw_decide). */
+#define BW_ACCESS_READ     0x01u
+#define BW_ACCESS_WRITE    0x02u
+#define BW_ACCESS_EXEC     0x04u
+#define BW_ACCESS_MAP      0x08u
+#define BW_ACCESS_CREATE   0x10u
+#define BW_ACCESS_DELETE   0x20u
+#define BW_ACCESS_RENAME   0x40u
+#define BW_ACCESS_METADATA 0x80u
+
+/* What a file event is about (bw_file_event.op): the "op" field. */
+enum bw_file_op {
+	BW_OP_OPEN = 0,
+	BW_OP_CREATE = 1,
+	BW_OP_DELETE = 2,
+	BW_OP_RENAME = 3,
+	BW_OP_LINK = 4,
+	BW_OP_TRUNCATE = 5,
+	BW_OP_METADATA = 6,
+};
+
+/* The call behind it (bw_file_event.call): the "call" field. */
+enum bw_file_call {
+	BW_FCALL_OPEN = 0,
+	BW_FCALL_MKNOD = 1,          /* a regular file (open O_CREAT, mknod), device, FIFO, socket */
+	BW_FCALL_MKDIR = 2,
+	BW_FCALL_SYMLINK = 3,
+	BW_FCALL_UNLINK = 4,
+	BW_FCALL_RMDIR = 5,
+	BW_FCALL_RENAME = 6,
+	BW_FCALL_EXCHANGE = 7,       /* renameat2 RENAME_EXCHANGE */
+	BW_FCALL_LINK = 8,
+	BW_FCALL_TRUNCATE = 9,       /* truncate(2), O_TRUNC, ftruncate(2) */
+	BW_FCALL_CHMOD = 10,
+	BW_FCALL_CHOWN = 11,
+	BW_FCALL_SETXATTR = 12,
+	BW_FCALL_REMOVEXATTR = 13,
+	BW_FCALL_UTIMES = 14,
+	BW_NR_FCALLS = 15,
+};
 
 /* Common to every ring buffer record; `kind` says which record follows. */
 struct bw_event_header {
@@ -258,9 +310,61 @@ struct bw_event_header {
 
 struct bw_file_event {
 	struct bw_event_header h;
-	__u32 access;                /* BW_ACCESS_* requested */
-	__u32 reserved;
-	char path[BW_PATH_MAX];
+	__u32 access;                /* BW_ACCESS_* requested (open), or the column that decided */
+	__u8 op;                     /* enum bw_file_op */
+	__u8 call;                   /* enum bw_file_call */
+	__u16 reserved;
+	char path[BW_PATH_MAX];      /* the object; for a create, the new name */
+	char target[BW_PATH_MAX];    /* rename, link: the new name; else empty */
+};
+
+/* ---- bulwark protecting itself (BW_KIND_TAMPER) ----------------------- */
+
+/* What was tried (bw_tamper_event.op). */
+enum bw_tamper_op {
+	BW_TAMPER_SIGNAL = 0,        /* kill(2), tgkill, pidfd_send_signal to bulwark */
+	BW_TAMPER_PTRACE = 1,        /* ptrace, /proc/PID/mem, process_vm_*, pidfd_getfd */
+	BW_TAMPER_BPF = 2,           /* an fd of one of bulwark's BPF objects, or using one */
+	BW_TAMPER_FILE = 3,          /* changing a file of bulwark's (bw_tamper_event.file_op) */
+	BW_TAMPER_BPF_LOAD = 4,      /* loading a program that can override LSM verdicts (fmod_ret) */
+};
+
+/* Kinds of BPF object bulwark owns (bw_object_key.type). */
+enum bw_object_type {
+	BW_OBJ_PROG = 1,
+	BW_OBJ_MAP = 2,
+	BW_OBJ_LINK = 3,
+};
+
+/* bpf(2) commands a tamper event can name (bw_tamper_event.call), as the
+ * kernel numbers them (enum bpf_cmd, uapi: stable). */
+#define BW_BPF_MAP_GET_FD_BY_ID 14
+#define BW_BPF_PROG_GET_FD_BY_ID 13
+#define BW_BPF_OBJ_GET 7
+#define BW_BPF_PROG_LOAD 5
+#define BW_BPF_LINK_UPDATE 29
+#define BW_BPF_LINK_GET_FD_BY_ID 30
+#define BW_BPF_LINK_DETACH 34
+
+/* bulwark_objects map key: one of bulwark's programs, maps or links by id. */
+struct bw_object_key {
+	__u32 type;                  /* enum bw_object_type */
+	__u32 id;
+};
+
+struct bw_tamper_event {
+	struct bw_event_header h;
+	__u32 op;                    /* enum bw_tamper_op */
+	__u32 target_pid;            /* signal, ptrace: bulwark's thread group (initial PID namespace) */
+	__u32 signal;                /* signal: its number */
+	__u32 mode;                  /* ptrace: PTRACE_MODE_* bits */
+	__u32 object_type;           /* bpf: enum bw_object_type (0: unknown) */
+	__u32 object_id;             /* bpf: its id */
+	__u32 call;                  /* bpf: the bpf(2) command, or 0; file: enum bw_file_call */
+	__u8 file_op;                /* file: enum bw_file_op */
+	__u8 reserved[3];
+	char path[BW_PATH_MAX];      /* file: the object */
+	char target[BW_PATH_MAX];    /* file rename/link: the new name */
 };
 
 /* How a program came to be decided (bw_exec_event.route). */
@@ -307,6 +411,9 @@ enum bw_stat {
 	BW_STAT_AUDITED,
 	BW_STAT_EXEC_DENIED,         /* of BW_STAT_DENIED: programs */
 	BW_STAT_CONNECT_DENIED,      /* of BW_STAT_DENIED: connections */
+	BW_STAT_TAMPER_DENIED,       /* of BW_STAT_DENIED: attempts on bulwark itself */
+	BW_STAT_WALK_NO_MOUNT,       /* fail-closed: an inode hook's file on a filesystem mounted
+	                              * more than once, above whose root a rule could decide */
 	BW_NR_STATS = 32,            /* room for later counters (monitors) */
 };
 
