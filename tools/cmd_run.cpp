@@ -1,25 +1,41 @@
 // bulwark run: load, enforce, monitor, report (docs/operations.md). Prints
-// {"type":"ready"} once the policy set is live; on SIGINT/SIGTERM detaches
-// every hook, drains the ring buffer, prints {"type":"stats"} and exits 0.
-// BPF-LSM objects load only for rules (monitor/run_plan.hpp).
+// {"type":"ready"} once the policy set is live (and tells systemd READY=1);
+// a {"type":"stats"} line every --stats-interval seconds and a
+// {"type":"lost"} line as soon as events are lost; on SIGINT/SIGTERM
+// detaches every hook, drains the ring buffer, prints {"type":"stats"} and
+// exits 0. SIGUSR1 reopens the events file. Options also come from
+// /etc/bulwark/bulwark.toml (run_config.hpp). BPF-LSM objects load only for
+// rules (monitor/run_plan.hpp).
 #include "commands.hpp"
 #include "compile/system_view.hpp"
 #include "events/decoder.hpp"
+#include "events/ocsf.hpp"
+#include "events/service_lines.hpp"
 #include "events/sink.hpp"
+#include "events/sink_writer.hpp"
+#include "kernel/bpf_programs.hpp"
 #include "kernel/event_stream.hpp"
 #include "kernel/libbpf_log.hpp"
-#include "kernel/bpf_programs.hpp"
 #include "kernel/policy_publisher.hpp"
 #include "kernel/probe.hpp"
+#include "kernel/stats_reporter.hpp"
+#include "metrics/http_server.hpp"
+#include "metrics/prometheus.hpp"
 #include "monitor/run_plan.hpp"
 #include "policy_loading.hpp"
+#include "run_config.hpp"
+#include "run_options.hpp"
 #include "util/error.hpp"
+#include "util/sd_notify.hpp"
 
 #include <utility>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <optional>
 #include <unistd.h>
 
 namespace po = boost::program_options;
@@ -27,8 +43,8 @@ namespace po = boost::program_options;
 namespace bulwark {
 namespace {
 
-void write_ready(EventSink& sink, uint32_t generation, const char* mode, const MapImage& image,
-                 const std::vector<std::string>& programs)
+std::string ready_line(uint32_t generation, const char* mode, const MapImage& image,
+                       const std::vector<std::string>& programs)
 {
     std::vector<std::string> names;
     for (const auto& p : image.policies) names.push_back(p.name);
@@ -40,33 +56,7 @@ void write_ready(EventSink& sink, uint32_t generation, const char* mode, const M
         .field("policies", names)
         .field("programs", programs)
         .end();
-    sink.write(line);
-}
-
-void write_stats(EventSink& sink, uint32_t generation, const EventDecoder& decoder, const std::vector<uint64_t>& s)
-{
-    std::string line;
-    JsonLine(line)
-        .field("type", "stats")
-        .field("generation", generation)
-        .field("events", decoder.counters().events)
-        .field("malformed", decoder.counters().malformed)
-        .field("lost", s[BW_STAT_EVENTS_LOST])
-        .field("deny_lost", s[BW_STAT_DENY_EVENTS_LOST])
-        .field("denied", s[BW_STAT_DENIED])
-        .field("would_deny", s[BW_STAT_WOULD_DENY])
-        .field("audited", s[BW_STAT_AUDITED])
-        .field("exec_denied", s[BW_STAT_EXEC_DENIED])
-        .field("connect_denied", s[BW_STAT_CONNECT_DENIED])
-        .field("walk_too_deep", s[BW_STAT_WALK_TOO_DEEP])
-        .field("map_missing", s[BW_STAT_MAP_MISSING])
-        .field("monitor_events", s[BW_STAT_MON_REPORTED])
-        .field("suppressed", s[BW_STAT_MON_SUPPRESSED])
-        .field("unresolved", s[BW_STAT_MON_UNRESOLVED])
-        .field("killed", s[BW_STAT_MON_KILLED])
-        .field("kill_failed", s[BW_STAT_MON_KILL_FAILED])
-        .end();
-    sink.write(line);
+    return line;
 }
 
 // The kernel must enforce the set's rules. When it cannot and the set also
@@ -87,28 +77,46 @@ void require_enforcement(const RunPlan& plan)
     }
 }
 
+bool bpf_stats_enabled()
+{
+    std::ifstream in("/proc/sys/kernel/bpf_stats_enabled");
+    int v = 0;
+    return (in >> v) && v != 0;
+}
+
 }  // namespace
 
 int cmd_run(const Args& args)
 {
     std::vector<std::string> policies;
-    std::string events = "-";
+    std::string events = "-", config;
+    EventsFormat format;
+    RingBufferMb ring_mb;
+    ListenAddress metrics;
+    uint32_t stats_interval = 60;
     bool audit = false, verbose = false;
-    uint32_t ring_mb = 4;
     po::options_description desc(
-        "usage: bulwark run --policy PATH... [--audit] [--events FILE]\n\n"
+        "usage: bulwark run --policy PATH... [--audit] [--events FILE] [--config FILE]\n\n"
         "Load the policies, enforce their rules in the kernel (BPF-LSM), run their\n"
         "monitors (tracepoints; no BPF-LSM needed), and write every verdict and\n"
-        "monitor event as a JSON line. PATH is a policy file or a directory of *.toml.\n\n"
+        "monitor event as a JSON line. PATH is a policy file or a directory of *.toml.\n"
+        "Options also come from /etc/bulwark/bulwark.toml (or --config FILE): each key\n"
+        "is a long option name below; an option given here overrides its key.\n"
+        "SIGTERM or SIGINT detaches everything; SIGUSR1 reopens the events file.\n\n"
         "examples:\n"
         "  bulwark run --policy policies/default --events -\n"
-        "  bulwark run --policy web.toml --audit --events /var/log/bulwark.jsonl\n\n"
+        "  bulwark run --policy web.toml --audit --events /var/log/bulwark.jsonl\n"
+        "  bulwark run --config /etc/bulwark/bulwark.toml --metrics 127.0.0.1:9464\n\n"
         "options");
     desc.add_options()("help,h", "this help")(
+        "config", po::value(&config), "options file (default /etc/bulwark/bulwark.toml, when it exists)")(
         "policy,p", po::value(&policies)->multitoken()->required(), "policy file or directory (repeatable)")(
         "audit", po::bool_switch(&audit), "report would-be denials, block nothing")(
-        "events", po::value(&events), "JSON Lines destination, - for stdout (default)")(
+        "events", po::value(&events), "events destination, - for stdout (default)")(
+        "events-format", po::value(&format), "json (default) or ocsf (OCSF 1.4.0, one object a line)")(
+        "stats-interval", po::value(&stats_interval), "seconds between stats lines (default 60; 0: at exit only)")(
         "ring-buffer-mb", po::value(&ring_mb), "event ring buffer size in MiB, a power of two (default 4)")(
+        "metrics", po::value(&metrics), "serve Prometheus metrics at http://ADDRESS:PORT/metrics (default off)")(
         "verbose,v", po::bool_switch(&verbose), "libbpf debug output on stderr");
     po::variables_map vm;
     try {
@@ -117,15 +125,24 @@ int cmd_run(const Args& args)
             std::cout << desc << '\n';
             return exit_ok;
         }
+        std::string file = vm.count("config") ? vm["config"].as<std::string>() : "";
+        if (file.empty() && ::access(kDefaultConfig, F_OK) == 0) file = kDefaultConfig;
+        if (!file.empty()) {
+            Diagnostics diags;
+            apply_config_file(file, desc, ConfigPaths{{"policy", "events"}}, vm, diags);
+            if (diags.has_errors()) {
+                diags.print(std::cerr);
+                return exit_usage;
+            }
+        }
         po::notify(vm);
     } catch (const po::error& e) {
         std::cerr << "bulwark run: " << e.what() << "\n\n" << desc << '\n';
         return exit_usage;
     }
-    if (ring_mb == 0 || (ring_mb & (ring_mb - 1)) != 0) {
-        std::cerr << "bulwark run: --ring-buffer-mb must be a power of two\n";
-        return exit_usage;
-    }
+    // Checked before anything is loaded: a bad address is a usage error.
+    std::optional<boost::asio::ip::tcp::endpoint> metrics_at;
+    if (!metrics.value.empty()) metrics_at = parse_listen_address(metrics.value);
 
     CompileOptions options;
     options.global_audit = audit;
@@ -138,39 +155,105 @@ int cmd_run(const Args& args)
     install_libbpf_logging(verbose);
     std::signal(SIGPIPE, SIG_IGN);
 
+    boost::asio::io_context io;
     FdSink sink(events);
-    BpfPrograms programs({static_cast<uint32_t>(::getpid()), ring_mb << 20}, plan.objects);
+    std::optional<OcsfTranslator> ocsf;
+    SinkWriter::Transform transform;
+    if (format.value == "ocsf") {
+        ocsf.emplace();
+        transform = [&ocsf](std::string_view in, std::string& out) { ocsf->translate(in, out); };
+    }
+    EventStream* stream_ptr = nullptr;
+    SinkWriter writer(sink, transform, 1u << 20, [&] {
+        boost::asio::post(io, [&] {
+            if (stream_ptr) stream_ptr->resume();
+        });
+    });
+
+    BpfPrograms programs({static_cast<uint32_t>(::getpid()), ring_mb.value << 20}, plan.objects);
     PolicyPublisher publisher(programs.maps());
     CgroupNames cgroups(RealSystem().cgroup2_mount().value_or(""));
     EventDecoder decoder(cgroups);
-    boost::asio::io_context io;
-    EventStream stream(io, programs.maps().fd("events"), decoder, sink);
+    EventStream stream(io, programs.maps().fd("events"), decoder, writer);
+    stream_ptr = &stream;
 
     auto image = std::make_shared<const MapImage>(std::move(compiled->image));
     decoder.add_generation(publisher.generation() + 1, image);  // before records can name it
     const uint32_t generation = publisher.publish(*image);
+    const int64_t generation_since = unix_now_ns();
+
+    const int stats_fd = programs.maps().fd("stats");
+    auto snapshot = [&] {
+        StatsLine s;
+        s.generation = generation;
+        s.decoded = decoder.counters();
+        s.kernel = read_stats(stats_fd);
+        s.sink = writer.counters();
+        return s;
+    };
+    StatsReporter reporter(io, writer, snapshot, std::chrono::seconds(stats_interval));
+
+    std::optional<MetricsServer> metrics_server;
+    if (metrics_at) {
+        metrics_server.emplace(io, *metrics_at, [&] {
+            MetricsSnapshot m;
+            m.verdicts = decoder.verdict_counts();
+            m.kernel = read_stats(stats_fd);
+            m.decoded = decoder.counters();
+            m.sink = writer.counters();
+            m.generation = generation;
+            m.generation_since_ns = generation_since;
+            m.now_ns = unix_now_ns();
+            m.attached = programs.attached();
+            m.missing = programs.missing();
+            m.bpf_stats_enabled = bpf_stats_enabled();
+            if (m.bpf_stats_enabled)
+                for (const auto& r : programs.run_stats())
+                    m.run_stats.push_back(ProgramRunStats{r.program, r.run_time_ns, r.run_count});
+            return render_prometheus(m);
+        });
+        metrics_server->start();
+    }
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec) return;
+        sd_notify("STOPPING=1");
         programs.detach();
         stream.stop();
+        reporter.stop();
+        if (metrics_server) metrics_server->stop();
         io.stop();
     });
+    boost::asio::signal_set reopen(io, SIGUSR1);
+    std::function<void()> wait_reopen = [&] {
+        reopen.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            writer.reopen();
+            wait_reopen();
+        });
+    };
+    wait_reopen();
+
     stream.start();
+    reporter.start();
     const char* mode = audit ? "audit" : plan.enforcement ? "enforce" : "monitor";
-    write_ready(sink, generation, mode, *image, programs.attached());
+    writer.submit(ready_line(generation, mode, *image, programs.attached()));
     std::cerr << "bulwark: " << (audit ? "auditing " : plan.enforcement ? "enforcing " : "monitoring ")
-              << image->policies.size()
-              << " policies (generation " << generation << ") through";
+              << image->policies.size() << " policies (generation " << generation << ") through";
     for (const auto& p : programs.attached()) std::cerr << ' ' << p;
+    if (metrics_server) std::cerr << "; metrics at http://" << metrics_server->local_endpoint() << "/metrics";
     std::cerr << "; SIGTERM or Ctrl-C detaches\n";
+    // The policy set is live in the kernel: only now may a service manager
+    // believe bulwark is up.
+    sd_notify("READY=1\nSTATUS=" + std::string(mode) + ", generation " + std::to_string(generation));
 
     io.run();
     programs.detach();
     stream.drain();
-    write_stats(sink, generation, decoder, read_stats(programs.maps().fd("stats")));
-    return stream.sink_failed() ? exit_failure : exit_ok;
+    reporter.write_final();
+    writer.close();
+    return writer.ever_failed() ? exit_failure : exit_ok;
 }
 
 }  // namespace bulwark

@@ -55,7 +55,10 @@ void EventDecoder::add_generation(uint32_t generation, std::shared_ptr<const Map
     images_[generation] = std::move(g);
     // Records of a generation older than the previous one cannot still be
     // in flight once its successor has been live for a whole reload.
-    while (images_.size() > 3) images_.erase(images_.begin());
+    while (images_.size() > 3) {
+        add_counts(images_.begin()->second, retired_);
+        images_.erase(images_.begin());
+    }
 }
 
 const MapImage* EventDecoder::image_of(uint32_t generation) const
@@ -110,13 +113,47 @@ bool EventDecoder::decode(const void* data, size_t size, std::string& out)
     return false;
 }
 
+void EventDecoder::count_hit(Generation& g, const bw_event_header& h)
+{
+    // entry: 32 bits; policy, column, kind, verdict: 8 bits each (the ABI's
+    // limits: fewer than 256 policies, columns, kinds and verdicts).
+    const uint64_t key = uint64_t(h.entry) << 32 | uint64_t(h.policy & 0xff) << 24 | uint64_t(h.column & 0xff) << 16 |
+                         uint64_t(h.kind & 0xff) << 8 | uint64_t(h.verdict & 0xff);
+    ++g.hits[key];
+}
+
+void EventDecoder::add_counts(const Generation& g,
+                              std::map<std::tuple<std::string, std::string, std::string, std::string>, uint64_t>& out) const
+{
+    for (const auto& [key, n] : g.hits) {
+        const uint32_t entry = uint32_t(key >> 32), policy = (key >> 24) & 0xff, column = (key >> 16) & 0xff;
+        const uint32_t kind = (key >> 8) & 0xff, verdict = key & 0xff;
+        if (policy >= g.image->policies.size()) continue;
+        out[{g.image->policies[policy].name, kind_name(kind), to_string(static_cast<bw_verdict>(verdict)),
+             g.image->rule_location(entry, policy, column)}] += n;
+    }
+}
+
+std::vector<VerdictCount> EventDecoder::verdict_counts() const
+{
+    auto all = retired_;
+    for (const auto& [gen, g] : images_) add_counts(g, all);
+    std::vector<VerdictCount> out;
+    out.reserve(all.size());
+    for (const auto& [k, n] : all)
+        out.push_back(VerdictCount{std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), n});
+    return out;
+}
+
 void EventDecoder::write_verdict(JsonLine& line, const bw_event_header& h)
 {
-    const MapImage* image = image_of(h.generation);
+    auto it = images_.find(h.generation);
+    const MapImage* image = it == images_.end() ? nullptr : it->second.image.get();
     std::string policy, rule;
     if (image && h.policy < image->policies.size()) {
         policy = image->policies[h.policy].name;
         rule = image->rule_location(h.entry, h.policy, h.column);
+        count_hit(it->second, h);
     }
     line.field("type", "verdict")
         .raw("time", clock_.quoted_rfc3339(h.time_ns))

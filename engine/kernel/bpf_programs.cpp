@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <bpf/bpf.h>
 #include <cerrno>
 
 namespace bulwark {
@@ -46,6 +47,24 @@ BpfPrograms::~BpfPrograms()
 void BpfPrograms::detach()
 {
     links_.clear();
+}
+
+std::vector<BpfPrograms::RunStats> BpfPrograms::run_stats() const
+{
+    std::vector<RunStats> out;
+    for (const auto& o : objects_) {
+        bpf_program* prog;
+        bpf_object__for_each_program(prog, o->obj)
+        {
+            const int fd = bpf_program__fd(prog);
+            if (fd < 0) continue;  // not loaded (hook missing)
+            bpf_prog_info info{};
+            __u32 len = sizeof(info);
+            if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) continue;
+            out.push_back(RunStats{attach_point(prog), info.run_time_ns, info.run_cnt});
+        }
+    }
+    return out;
 }
 
 }  // namespace bulwark

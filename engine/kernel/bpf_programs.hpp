@@ -61,6 +61,13 @@ public:
     // Programs not loaded because this kernel lacks their hook.
     const std::vector<std::string>& missing() const { return missing_; }
     void detach();
+    // The kernel's run time and run count of each loaded program (both 0
+    // unless kernel.bpf_stats_enabled is on), by attach point.
+    struct RunStats {
+        std::string program;
+        uint64_t run_time_ns = 0, run_count = 0;
+    };
+    std::vector<RunStats> run_stats() const;
 
 private:
     SharedMaps maps_;

@@ -4,12 +4,17 @@
 
 #include <bpf/bpf.h>
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <fcntl.h>
 
 namespace bulwark {
 
-EventStream::EventStream(boost::asio::io_context& io, int ringbuf_fd, EventDecoder& decoder, EventSink& sink)
-    : readable_(io), decoder_(decoder), sink_(sink)
+namespace {
+constexpr size_t kBatchBytes = 1u << 16;
+}
+
+EventStream::EventStream(boost::asio::io_context& io, int ringbuf_fd, EventDecoder& decoder, SinkWriter& writer)
+    : readable_(io), decoder_(decoder), writer_(writer)
 {
     ring_.reset(ring_buffer__new(ringbuf_fd, &EventStream::on_record, this, nullptr));
     if (!ring_) throw Error("cannot open the event ring buffer: " + errno_text(errno));
@@ -22,15 +27,25 @@ int EventStream::on_record(void* ctx, void* data, size_t size)
 {
     auto* self = static_cast<EventStream*>(ctx);
     self->decoder_.decode(data, size, self->batch_);
-    if (self->batch_.size() >= (1u << 16)) self->flush();
+    if (self->batch_.size() >= kBatchBytes) {
+        self->flush();
+        // This record is consumed; the next ones stay in the ring buffer.
+        if (self->paused_ && !self->draining_) return -EAGAIN;
+    }
     return 0;
 }
 
 void EventStream::flush()
 {
     if (batch_.empty()) return;
-    if (!sink_.write(batch_)) sink_failed_ = true;
+    if (!writer_.submit(std::move(batch_))) paused_ = true;
     batch_.clear();
+}
+
+void EventStream::consume()
+{
+    ring_buffer__consume(ring_.get());
+    flush();
 }
 
 void EventStream::start()
@@ -40,24 +55,35 @@ void EventStream::start()
 
 void EventStream::wait()
 {
+    if (stopped_ || waiting_) return;
+    waiting_ = true;
     readable_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-        if (ec) return;  // cancelled: stopping
-        ring_buffer__consume(ring_.get());
-        flush();
-        if (!sink_failed_) wait();
+        waiting_ = false;
+        if (ec || stopped_) return;  // cancelled: stopping
+        consume();
+        if (!paused_) wait();
     });
+}
+
+void EventStream::resume()
+{
+    if (stopped_ || !paused_) return;
+    paused_ = false;
+    consume();
+    if (!paused_) wait();
 }
 
 void EventStream::stop()
 {
+    stopped_ = true;
     boost::system::error_code ignored;
     readable_.cancel(ignored);
 }
 
 void EventStream::drain()
 {
-    ring_buffer__consume(ring_.get());
-    flush();
+    draining_ = true;
+    consume();
 }
 
 std::vector<uint64_t> read_stats(int stats_fd)

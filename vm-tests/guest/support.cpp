@@ -310,7 +310,8 @@ Bulwark::Bulwark(const RunOptions& opts) {
     }
     if (opts.audit) args.push_back("--audit");
     args.push_back("--events");
-    args.push_back("-");
+    args.push_back(opts.events);
+    for (const auto& a : opts.extra) args.push_back(a);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

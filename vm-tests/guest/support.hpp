@@ -76,6 +76,8 @@ PolicyFile write_policy(const std::string& path, const std::string& text);
 struct RunOptions {
     std::vector<std::string> policies;  // files or directories
     bool audit = false;                 // --audit
+    std::string events = "-";           // --events (the pipe the test reads, by default)
+    std::vector<std::string> extra = {};  // more arguments for bulwark run
 };
 
 class Bulwark {
