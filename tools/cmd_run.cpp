@@ -36,6 +36,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <unistd.h>
 
 namespace po = boost::program_options;
@@ -239,11 +240,14 @@ int cmd_run(const Args& args)
     reporter.start();
     const char* mode = audit ? "audit" : plan.enforcement ? "enforce" : "monitor";
     writer.submit(ready_line(generation, mode, *image, programs.attached()));
-    std::cerr << "bulwark: " << (audit ? "auditing " : plan.enforcement ? "enforcing " : "monitoring ")
-              << image->policies.size() << " policies (generation " << generation << ") through";
-    for (const auto& p : programs.attached()) std::cerr << ' ' << p;
-    if (metrics_server) std::cerr << "; metrics at http://" << metrics_server->local_endpoint() << "/metrics";
-    std::cerr << "; SIGTERM or Ctrl-C detaches\n";
+    // One write: the sink writer's thread may be saying something on stderr too.
+    std::ostringstream say;
+    say << "bulwark: " << (audit ? "auditing " : plan.enforcement ? "enforcing " : "monitoring ")
+        << image->policies.size() << " policies (generation " << generation << ") through";
+    for (const auto& p : programs.attached()) say << ' ' << p;
+    if (metrics_server) say << "; metrics at http://" << metrics_server->local_endpoint() << "/metrics";
+    say << "; SIGTERM or Ctrl-C detaches\n";
+    std::cerr << say.str() << std::flush;
     // The policy set is live in the kernel: only now may a service manager
     // believe bulwark is up.
     sd_notify("READY=1\nSTATUS=" + std::string(mode) + ", generation " + std::to_string(generation));

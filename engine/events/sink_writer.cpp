@@ -7,6 +7,16 @@
 
 namespace bulwark {
 
+namespace {
+
+// One write per message: the engine's thread writes to stderr too.
+void say(const std::string& text)
+{
+    std::cerr << text << std::flush;
+}
+
+}  // namespace
+
 uint64_t count_lines(std::string_view text)
 {
     return static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
@@ -87,7 +97,7 @@ void SinkWriter::run()
         }
         if (room && on_room_) on_room_();
         if (reopen && !sink_.reopen())
-            std::cerr << "bulwark: " << sink_.error() << "; still writing to the previous file\n";
+            say("bulwark: " + sink_.error() + "; still writing to the previous file\n");
         if (!batch.empty()) write_batch(batch);
         batch.clear();
     }
@@ -111,8 +121,8 @@ void SinkWriter::write_batch(std::string& in)
             note.swap(t);
         }
         if (sink_.write(note)) {
-            std::cerr << "bulwark: writing events to " << sink_.name() << " again; " << episode_lost_
-                      << " lines could not be written (" << episode_deny_lost_ << " of them denials)\n";
+            say("bulwark: writing events to " + sink_.name() + " again; " + std::to_string(episode_lost_) +
+                " lines could not be written (" + std::to_string(episode_deny_lost_) + " of them denials)\n");
             failing_ = false;
             written_ += 1;
         }
@@ -129,9 +139,9 @@ void SinkWriter::write_batch(std::string& in)
         failing_since_ns_ = unix_now_ns();
         episode_lost_ = episode_deny_lost_ = 0;
         ever_failed_ = true;
-        std::cerr << "bulwark: cannot write events to " << sink_.name() << ": " << sink_.error()
-                      << "; enforcement and the ring buffer go on, lines that cannot be written are counted "
-                         "(sink_lost), writing resumes when it can\n";
+        say("bulwark: cannot write events to " + sink_.name() + ": " + sink_.error() +
+            "; enforcement and the ring buffer go on, lines that cannot be written are counted "
+            "(sink_lost), writing resumes when it can\n");
     }
     episode_lost_ += n;
     episode_deny_lost_ += d;
