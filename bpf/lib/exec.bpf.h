@@ -21,13 +21,23 @@
  * rules only). Sets BW_EVENT_FILELESS in `flags` for a program without a
  * name.
  */
+/* Room for the fileless masks: with the walk's state, a bw_path_rule on
+ * the stack would exceed the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_path_rule);
+} fileless_scratch SEC(".maps");
+
 static __always_inline void bw_decide_program(const struct bw_policy_set *set, __u32 slot, __u64 in,
 					      struct file *file, __u32 column, struct bw_outcome *o, __u32 *flags)
 {
 	struct inode *inode = file->f_inode;
 	const struct bw_path_rule *b = NULL;
-	struct bw_path_rule fileless;
+	struct bw_path_rule *fileless;
 	struct bw_mount_walk walk;
+	__u32 zero = 0;
 	enum bw_walk_end end;
 
 	end = bw_walk(set, file, slot, &walk);
@@ -41,15 +51,22 @@ static __always_inline void bw_decide_program(const struct bw_policy_set *set, _
 		 * by it; the others as for any file (a deleted file's dentry still
 		 * has its parent and name, a memfd reaches the root at once). */
 		*flags |= BW_EVENT_FILELESS;
-		__builtin_memset(&fileless, 0, sizeof(fileless));
-		fileless.deny[BW_COL_EXEC] = fileless.deny[BW_COL_MAP] = set->fileless_deny;
-		fileless.audit[BW_COL_EXEC] = fileless.audit[BW_COL_MAP] = set->fileless_audit;
-		fileless.entry = set->fileless_entry;
+		fileless = bpf_map_lookup_elem(&fileless_scratch, &zero);
+		if (!fileless) {
+			/* Cannot happen (a one-entry per-CPU array): fail closed. */
+			bw_fallback_rule(set, true, &walk.found);
+			bw_decide(set, in, &walk.found, NULL, 1u << column, o);
+			return;
+		}
+		__builtin_memset(fileless, 0, sizeof(*fileless));
+		fileless->deny[BW_COL_EXEC] = fileless->deny[BW_COL_MAP] = set->fileless_deny;
+		fileless->audit[BW_COL_EXEC] = fileless->audit[BW_COL_MAP] = set->fileless_audit;
+		fileless->entry = set->fileless_entry;
 		walk.found.deny[BW_COL_EXEC] &= ~set->fileless;
 		walk.found.deny[BW_COL_MAP] &= ~set->fileless;
 		walk.found.audit[BW_COL_EXEC] &= ~set->fileless;
 		walk.found.audit[BW_COL_MAP] &= ~set->fileless;
-		b = &fileless;
+		b = fileless;
 	} else {
 		b = bw_hardlink_backstop(inode, slot);
 	}
