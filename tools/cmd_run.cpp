@@ -6,6 +6,7 @@
 // exits 0. SIGUSR1 reopens the events file. Options also come from
 // /etc/bulwark/bulwark.toml (run_config.hpp). BPF-LSM objects load only for
 // rules (monitor/run_plan.hpp).
+#include "backend_choice.hpp"
 #include "commands.hpp"
 #include "compile/system_view.hpp"
 #include "events/decoder.hpp"
@@ -45,7 +46,7 @@ namespace bulwark {
 namespace {
 
 std::string ready_line(uint32_t generation, const char* mode, const MapImage& image,
-                       const std::vector<std::string>& programs)
+                       const std::vector<std::string>& programs, const Backends& backends)
 {
     std::vector<std::string> names;
     for (const auto& p : image.policies) names.push_back(p.name);
@@ -56,24 +57,25 @@ std::string ready_line(uint32_t generation, const char* mode, const MapImage& im
         .field("mode", mode)
         .field("policies", names)
         .field("programs", programs)
+        .raw("backends", backends.json())
         .end();
     return line;
 }
 
-// The kernel must enforce the set's rules. When it cannot and the set also
-// holds monitors, say which rules stand in the way: the monitors alone
-// would run.
+// The kernel must enforce the rules given to BPF-LSM: when it cannot,
+// say which rules stand in the way and what else would run them.
 void require_enforcement(const RunPlan& plan)
 {
     try {
         require_lsm_enforcement(probe_kernel());
     } catch (const Error& e) {
-        if (!plan.monitors) throw;
+        if (plan.lsm_rules.empty()) throw;
         std::string rules;
         for (const auto& r : plan.lsm_rules) rules += (rules.empty() ? "" : ", ") + r;
         throw Error(std::string(e.what()) + "; these rules need BPF-LSM: " + rules,
-                    "monitors run without BPF-LSM: remove those rules (or load them on a kernel that enforces, "
-                    "see bulwark probe) to run the monitors alone here",
+                    e.hint() + (plan.monitors ? "; monitors run without BPF-LSM" : "") +
+                        "; --backend auto (the default) uses the other backends where BPF-LSM cannot run "
+                        "(see bulwark probe)",
                     e.exit_code());
     }
 }
@@ -89,7 +91,7 @@ bool bpf_stats_enabled()
 
 int cmd_run(const Args& args)
 {
-    std::vector<std::string> policies;
+    std::vector<std::string> policies, backend;
     std::string events = "-", config;
     EventsFormat format;
     RingBufferMb ring_mb;
@@ -113,6 +115,9 @@ int cmd_run(const Args& args)
         "config", po::value(&config), "options file (default /etc/bulwark/bulwark.toml, when it exists)")(
         "policy,p", po::value(&policies)->multitoken()->required(), "policy file or directory (repeatable)")(
         "audit", po::bool_switch(&audit), "report would-be denials, block nothing")(
+        "backend", po::value(&backend)->composing(),
+        "auto (default), bpf-lsm, fallback, or KIND=MECHANISM (file|exec|connect = auto|bpf-lsm|fanotify|"
+        "cgroup-sock-addr); repeatable")(
         "events", po::value(&events), "events destination, - for stdout (default)")(
         "events-format", po::value(&format), "json (default) or ocsf (OCSF 1.4.0, one object a line)")(
         "stats-interval", po::value(&stats_interval), "seconds between stats lines (default 60; 0: at exit only)")(
@@ -151,8 +156,11 @@ int cmd_run(const Args& args)
     if (!compiled) return exit_policy_errors;
 
     // LSM objects only for rules; monitors run on any kernel with tracepoints.
-    const RunPlan plan = plan_run(compiled->policies, compiled->image);
-    if (plan.enforcement) require_enforcement(plan);
+    // Which mechanism decides each kind here; rules no backend decides are refused.
+    const Backends backends = choose_run_backends(backend);
+    const RunPlan plan = plan_run(compiled->policies, compiled->image, backends);
+    require_backends(plan, backends);
+    if (plan.needs_lsm) require_enforcement(plan);
     install_libbpf_logging(verbose);
     std::signal(SIGPIPE, SIG_IGN);
 
@@ -239,7 +247,7 @@ int cmd_run(const Args& args)
     stream.start();
     reporter.start();
     const char* mode = audit ? "audit" : plan.enforcement ? "enforce" : "monitor";
-    writer.submit(ready_line(generation, mode, *image, programs.attached()));
+    writer.submit(ready_line(generation, mode, *image, programs.attached(), backends));
     // One write: the sink writer's thread may be saying something on stderr too.
     std::ostringstream say;
     say << "bulwark: " << (audit ? "auditing " : plan.enforcement ? "enforcing " : "monitoring ")

@@ -33,17 +33,47 @@ struct bw_dest {
 	__u8 pad[2];
 } __attribute__((aligned(8)));
 
-/* TCP (and MPTCP, which is TCP on the wire) or UDP (and UDP-Lite); 0 for
- * any other protocol (raw, ICMP, SCTP), which connect rules do not decide. */
-static __always_inline __u8 bw_sock_protocol(struct sock *sk)
+/* TCP (and MPTCP, which is TCP on the wire) or UDP (and UDP-Lite) from an
+ * IPPROTO_* number; 0 for any other protocol (raw, ICMP, SCTP), which
+ * connect rules do not decide. */
+static __always_inline __u8 bw_protocol_of(__u32 p)
 {
-	__u16 p = sk->sk_protocol;
-
 	if (p == BW_IPPROTO_TCP || p == BW_IPPROTO_MPTCP)
 		return BW_PROTO_TCP;
 	if (p == BW_IPPROTO_UDP || p == BW_IPPROTO_UDPLITE)
 		return BW_PROTO_UDP;
 	return 0;
+}
+
+static __always_inline __u8 bw_sock_protocol(struct sock *sk)
+{
+	return bw_protocol_of(sk->sk_protocol);
+}
+
+/*
+ * With d->family, d->addr and d->port set: how the destination is matched.
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address it is,
+ * so an IPv4 rule matches it; the unspecified address reaches this host's
+ * loopback: 0.0.0.0 is 127.0.0.1, :: is ::1 (ip_route_connect,
+ * tcp_v6_connect). Shared by the LSM and the cgroup hooks.
+ */
+static __always_inline void bw_dest_match(struct bw_dest *d)
+{
+	if (d->family == BW_AF_INET) {
+		__builtin_memcpy(d->match, d->addr, 4);
+		d->v4 = 1;
+	} else if (((__u64 *)d->addr)[0] == 0 && ((__u32 *)d->addr)[2] == bpf_htonl(0xffff)) {
+		__builtin_memcpy(d->match, d->addr + 12, 4);
+		d->v4 = 1;
+	} else {
+		__builtin_memcpy(d->match, d->addr, 16);
+		d->v4 = 0;
+	}
+	if (d->v4 && *(__u32 *)d->match == 0) {
+		*(__u32 *)d->match = bpf_htonl(0x7f000001);
+	} else if (!d->v4 && ((__u64 *)d->match)[0] == 0 && ((__u64 *)d->match)[1] == 0) {
+		d->match[15] = 1;
+	}
 }
 
 /*
@@ -66,37 +96,21 @@ static __always_inline bool bw_read_dest(const void *sa, int len, bool unspec_is
 		return false;
 	if (family == BW_AF_UNSPEC && unspec_is_inet)
 		family = BW_AF_INET;
+	__builtin_memset(d, 0, sizeof(*d));
 	if (family == BW_AF_INET) {
 		if (len < 16 || bpf_probe_read_kernel(&raw, 8, sa))
 			return false;
-		__builtin_memset(d, 0, sizeof(*d));
 		__builtin_memcpy(d->addr, &raw.flowinfo_or_addr, 4);
-		__builtin_memcpy(d->match, &raw.flowinfo_or_addr, 4);
-		d->v4 = 1;
 	} else if (family == BW_AF_INET6) {
 		if (len < BW_SIN6_LEN_RFC2133 || bpf_probe_read_kernel(&raw, sizeof(raw), sa))
 			return false;
-		__builtin_memset(d, 0, sizeof(*d));
 		__builtin_memcpy(d->addr, raw.addr6, 16);
-		/* ::ffff:a.b.c.d is IPv4 a.b.c.d: an IPv4 rule must match it. */
-		if (((__u64 *)raw.addr6)[0] == 0 && ((__u32 *)raw.addr6)[2] == bpf_htonl(0xffff)) {
-			__builtin_memcpy(d->match, raw.addr6 + 12, 4);
-			d->v4 = 1;
-		} else {
-			__builtin_memcpy(d->match, raw.addr6, 16);
-		}
 	} else {
 		return false;
 	}
 	d->family = family;
 	d->port = bpf_ntohs(raw.port);
-	/* The unspecified address reaches this host's loopback: 0.0.0.0 is
-	 * 127.0.0.1, :: is ::1 (ip_route_connect, tcp_v6_connect). */
-	if (d->v4 && *(__u32 *)d->match == 0) {
-		*(__u32 *)d->match = bpf_htonl(0x7f000001);
-	} else if (!d->v4 && ((__u64 *)d->match)[0] == 0 && ((__u64 *)d->match)[1] == 0) {
-		d->match[15] = 1;
-	}
+	bw_dest_match(d);
 	return true;
 }
 
@@ -163,6 +177,27 @@ static __always_inline void bw_decide_connect(const struct bw_policy_set *set, _
 		o->verdict = BW_VERDICT_ALLOW;
 		o->policy = BW_POLICY_NONE;
 	}
+}
+
+/* The connect-specific part of a verdict record. */
+static __always_inline void bw_connect_event_fill(struct bw_connect_event *e, const struct bw_dest *d, __u32 call)
+{
+	e->family = d->family;
+	e->port = d->port;
+	e->protocol = d->protocol;
+	e->call = call;
+	e->reserved = 0;
+	__builtin_memcpy(e->addr, d->addr, sizeof(e->addr));
+}
+
+/* After a verdict other than allow: count it; true when it denies. */
+static __always_inline bool bw_connect_count(const struct bw_outcome *o)
+{
+	bw_count_verdict(o->verdict);
+	if (o->verdict != BW_VERDICT_DENY)
+		return false;
+	bw_count(BW_STAT_CONNECT_DENIED);
+	return true;
 }
 
 #endif /* BULWARK_CONNECT_BPF_H */

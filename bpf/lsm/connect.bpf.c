@@ -31,12 +31,7 @@ static __always_inline void report(const struct bw_dest *d, __u32 call, const st
 	if (!e)
 		return;
 	bw_fill_header(&e->h, BW_KIND_CONNECT, o, set->generation);
-	e->family = d->family;
-	e->port = d->port;
-	e->protocol = d->protocol;
-	e->call = call;
-	e->reserved = 0;
-	__builtin_memcpy(e->addr, d->addr, sizeof(e->addr));
+	bw_connect_event_fill(e, d, call);
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -58,12 +53,8 @@ static __always_inline int check(const struct bw_policy_set *set, __u32 slot, __
 	bw_decide_connect(set, slot, in, d, &o);
 	if (o.verdict == BW_VERDICT_ALLOW)
 		return 0;
-	bw_count_verdict(o.verdict);
 	report(d, call, &o, set);
-	if (o.verdict != BW_VERDICT_DENY)
-		return 0;
-	bw_count(BW_STAT_CONNECT_DENIED);
-	return -1; /* -EPERM */
+	return bw_connect_count(&o) ? -1 /* -EPERM */ : 0;
 }
 
 static __always_inline __u16 sock_family(struct sock *sk)

@@ -37,8 +37,9 @@ bpf_link* attach_to_cgroup_root(bpf_program* prog)
 {
     const auto mount = RealSystem().cgroup2_mount();
     if (!mount) {
-        throw Error("cgroup v2 is not mounted, and the connect monitor's socket hooks attach to its root",
-                    "mount it (mount -t cgroup2 none /sys/fs/cgroup) or remove the [[monitor.connect]] tables");
+        throw Error("cgroup v2 is not mounted, and the socket hooks of [[connect]] rules (without BPF-LSM) and of "
+                    "[[monitor.connect]] tables attach to its root",
+                    "mount it (mount -t cgroup2 none /sys/fs/cgroup), or remove those rules and tables");
     }
     UniqueFd root(::open(mount->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root) {

@@ -3,6 +3,7 @@
 #include "kernel/object_registry.hpp"
 
 #include "connect.skel.h"
+#include "connect_cgroup.skel.h"
 #include "exec.skel.h"
 #include "exec_map.skel.h"
 #include "file_open.skel.h"
@@ -52,6 +53,8 @@ const std::vector<ObjectSpec>& object_specs()
         {"exec", true, BULWARK_SKELETON(exec), nullptr},
         {"exec_map", true, BULWARK_SKELETON(exec_map), nullptr},
         {"connect", true, BULWARK_SKELETON(connect), nullptr},
+        // Backends without BPF-LSM (docs/decisions/010-backends.md).
+        {"connect_cgroup", false, BULWARK_SKELETON(connect_cgroup), attach_to_cgroup_root},
         {"monitor_file", false, BULWARK_SKELETON(monitor_file), attach_tracepoint},
         {"monitor_syscalls", false, BULWARK_SKELETON(monitor_syscalls), nullptr},
         {"monitor_process", false, load_monitor_process, nullptr},

@@ -1,5 +1,6 @@
 #include "kernel/probe.hpp"
 
+#include "compile/system_view.hpp"
 #include "kernel/bpf_handles.hpp"
 #include "util/error.hpp"
 
@@ -77,6 +78,32 @@ void require_lsm_enforcement(const KernelSupport& s)
                     "where they load), or load policies that only hold monitors",
                     exit_unsupported);
     }
+}
+
+BackendSupport backend_support(const KernelSupport& s)
+{
+    BackendSupport b;
+    try {
+        require_lsm_enforcement(s);
+        b.bpf_lsm = true;
+    } catch (const Error& e) {
+        b.bpf_lsm_why_not = e.what();
+    }
+    if (!RealSystem().cgroup2_mount()) {
+        b.cgroup_sock_addr_why_not = "cgroup v2 is not mounted (its root is where the socket hooks attach)";
+    } else if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, nullptr) != 1) {
+        b.cgroup_sock_addr_why_not = "this kernel refuses cgroup socket-address programs (CONFIG_CGROUP_BPF)";
+    } else {
+        b.cgroup_sock_addr = true;
+    }
+    b.fanotify_why_not = "this build of bulwark has no fanotify backend";
+    return b;
+}
+
+std::optional<std::string> lsm_argument(const KernelSupport& s)
+{
+    if (!s.lsm_list || s.bpf_lsm_active || !lsm_hook_exists("file_open")) return std::nullopt;
+    return "lsm=" + *s.lsm_list + (s.lsm_list->empty() ? "" : ",") + "bpf";
 }
 
 bool lsm_hook_exists(const std::string& hook)

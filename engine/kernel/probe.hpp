@@ -4,6 +4,8 @@
 // bulwark refuses to claim enforcement instead of failing open silently.
 #pragma once
 
+#include "backend/backends.hpp"
+
 #include <optional>
 #include <string>
 
@@ -21,6 +23,14 @@ KernelSupport probe_kernel();
 // Throws Error (exit_unsupported) saying why and what to do, unless the
 // kernel will really enforce LSM programs.
 void require_lsm_enforcement(const KernelSupport& support);
+
+// The backends this kernel offers, each with why not when it does not.
+BackendSupport backend_support(const KernelSupport& support);
+
+// Where BPF-LSM is built (its hooks are in the BTF) but `bpf` is not an
+// active LSM: the kernel argument that makes it one, "lsm=<active>,bpf"
+// (lsm= replaces the list, so it repeats the active ones).
+std::optional<std::string> lsm_argument(const KernelSupport& support);
 
 // Does this kernel have LSM hook `hook` (e.g. "file_open")?
 bool lsm_hook_exists(const std::string& hook);

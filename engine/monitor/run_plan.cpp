@@ -1,5 +1,7 @@
 #include "monitor/run_plan.hpp"
 
+#include <tuple>
+
 namespace bulwark {
 namespace {
 
@@ -10,41 +12,57 @@ std::string where(const SourcePos& pos, const char* what)
 
 }  // namespace
 
-RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image)
+RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, const Backends& backends)
 {
     RunPlan plan;
-    bool file = false, exec = false, connect = false;
+    std::array<std::vector<std::string>, 3> rules;  // by RuleKind
+    auto add = [&](RuleKind k, std::string what) { rules[static_cast<size_t>(k)].push_back(std::move(what)); };
     for (const Policy& p : policies) {
-        for (const auto& r : p.files) plan.lsm_rules.push_back(where(r.pos, "[[file]]"));
-        for (const auto& r : p.execs) plan.lsm_rules.push_back(where(r.pos, "[[exec]]"));
-        for (const auto& r : p.connects) plan.lsm_rules.push_back(where(r.pos, "[[connect]]"));
-        file |= !p.files.empty();
-        exec |= !p.execs.empty();
-        connect |= !p.connects.empty();
+        for (const auto& r : p.files) add(RuleKind::file, where(r.pos, "[[file]]"));
+        for (const auto& r : p.execs) add(RuleKind::exec, where(r.pos, "[[exec]]"));
+        for (const auto& r : p.connects) add(RuleKind::connect, where(r.pos, "[[connect]]"));
         // A default other than allow decides without any rule.
-        const std::pair<const Default*, const char*> defaults[] = {
-            {&p.defaults.file, "[defaults] file"}, {&p.defaults.exec, "[defaults] exec"},
-            {&p.defaults.connect, "[defaults] connect"}};
-        for (const auto& [d, name] : defaults) {
+        const std::tuple<const Default*, RuleKind, const char*> defaults[] = {
+            {&p.defaults.file, RuleKind::file, "[defaults] file"},
+            {&p.defaults.exec, RuleKind::exec, "[defaults] exec"},
+            {&p.defaults.connect, RuleKind::connect, "[defaults] connect"}};
+        for (const auto& [d, kind, name] : defaults) {
             if (!d->given || d->action == Action::allow) continue;
-            plan.lsm_rules.push_back(where(d->pos, name));
+            add(kind, where(d->pos, name));
         }
-        file |= p.defaults.file.given && p.defaults.file.action != Action::allow;
-        exec |= p.defaults.exec.given && p.defaults.exec.action != Action::allow;
-        connect |= p.defaults.connect.given && p.defaults.connect.action != Action::allow;
     }
     const auto& mon = image.monitors;
     plan.monitors = !mon.empty();
-    // A set with neither rules nor monitors keeps the enforcing hook
-    // loaded (and so needs BPF-LSM), as before monitors existed.
-    plan.enforcement = !plan.lsm_rules.empty() || !plan.monitors;
-    if (plan.enforcement) {
-        if (file || (!exec && !connect)) plan.objects.push_back("file_open");
-        if (exec) {
-            plan.objects.push_back("exec");
-            plan.objects.push_back("exec_map");
+    bool any_rule = false;
+    for (const auto& r : rules) any_rule |= !r.empty();
+    // A set with neither rules nor monitors keeps an enforcing hook loaded
+    // (with BPF-LSM: file_open, as before monitors existed).
+    plan.enforcement = any_rule || !plan.monitors;
+    if (plan.enforcement && !any_rule) {
+        plan.needs_lsm = backends[RuleKind::file] == Mechanism::bpf_lsm;
+        if (plan.needs_lsm) plan.objects.push_back("file_open");
+        else if (backends[RuleKind::connect] == Mechanism::cgroup_sock_addr) plan.objects.push_back("connect_cgroup");
+    }
+    for (RuleKind k : kRuleKinds) {
+        const auto& of_kind = rules[static_cast<size_t>(k)];
+        if (of_kind.empty()) continue;
+        const Mechanism m = backends[k];
+        for (const auto& r : of_kind) {
+            if (m == Mechanism::bpf_lsm) plan.lsm_rules.push_back(r);
+            if (m == Mechanism::none) plan.refused.push_back(r);
         }
-        if (connect) plan.objects.push_back("connect");
+        if (m == Mechanism::bpf_lsm) {
+            plan.needs_lsm = true;
+            if (k == RuleKind::file) plan.objects.push_back("file_open");
+            if (k == RuleKind::exec) {
+                plan.objects.push_back("exec");
+                plan.objects.push_back("exec_map");
+            }
+            if (k == RuleKind::connect) plan.objects.push_back("connect");
+        }
+        if (m == Mechanism::cgroup_sock_addr) plan.objects.push_back("connect_cgroup");
+        if (m == Mechanism::fanotify) plan.fanotify.push_back(k);
+        if (m == Mechanism::none) plan.refused_kinds.push_back(k);
     }
     if (mon.has(BW_MON_FILE)) plan.objects.push_back("monitor_file");
     if (mon.has(BW_MON_SYSCALLS)) plan.objects.push_back("monitor_syscalls");

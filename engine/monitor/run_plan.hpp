@@ -4,6 +4,7 @@
 // alone runs on kernels that refuse LSM programs.
 #pragma once
 
+#include "backend/backends.hpp"
 #include "compile/map_image.hpp"
 #include "policy/model.hpp"
 
@@ -14,11 +15,16 @@ namespace bulwark {
 
 struct RunPlan {
     std::vector<std::string> objects;    // registry names (kernel/object_registry.cpp), to load
-    bool enforcement = false;            // LSM objects needed: the kernel must enforce
+    bool enforcement = false;            // rules (or an empty set): some backend enforces
+    bool needs_lsm = false;              // LSM objects among `objects`: the kernel must enforce them
     bool monitors = false;               // monitor objects among `objects`
     std::vector<std::string> lsm_rules;  // what needs BPF-LSM: "web.toml:5 [[file]]", ...
+    std::vector<RuleKind> fanotify;      // kinds the fanotify backend decides
+    std::vector<std::string> refused;    // rules of kinds no backend here decides
+    std::vector<RuleKind> refused_kinds; // ... and their kinds (Backends::why says why)
 };
 
-RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image);
+// `backends`: which mechanism decides each kind (default: BPF-LSM for all).
+RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, const Backends& backends = {});
 
 }  // namespace bulwark

@@ -94,6 +94,20 @@ std::optional<Json> Json::parse(const std::string& line)
             auto v = r.string();
             if (!v) return std::nullopt;
             j.fields_[*key] = *v;
+        } else if (c == '{') {
+            // One level of strings (the ready line's "backends"): "key.sub".
+            ++r.i;
+            if (!r.eat('}')) {
+                do {
+                    auto sub = r.string();
+                    if (!sub || !r.eat(':')) return std::nullopt;
+                    r.ws();
+                    auto v = r.string();
+                    if (!v) return std::nullopt;
+                    j.fields_[*key + "." + *sub] = *v;
+                } while (r.eat(','));
+                if (!r.eat('}')) return std::nullopt;
+            }
         } else if (c == '[') {
             ++r.i;
             std::vector<std::string> items;

@@ -20,7 +20,8 @@ namespace bulwark::test {
 // ---- JSON Lines -------------------------------------------------------
 
 // One event line: a flat object of strings, integers, booleans and arrays
-// of strings (what bulwark writes).
+// of strings (what bulwark writes); an object of strings as a value (the
+// ready line's "backends") reads as keys "backends.file", ….
 class Json {
 public:
     using Value = std::variant<std::string, int64_t, bool, std::vector<std::string>>;

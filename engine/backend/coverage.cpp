@@ -1,0 +1,32 @@
+#include "backend/coverage.hpp"
+
+namespace bulwark {
+namespace {
+
+CoverageRow row(const char* what, const Backends& b, RuleKind k)
+{
+    return {what, to_string(b[k]), b.why[static_cast<size_t>(k)]};
+}
+
+}  // namespace
+
+std::vector<CoverageRow> coverage(const BackendSupport& s, const Backends& b)
+{
+    std::vector<CoverageRow> rows;
+    const std::string lsm_only = "only BPF-LSM decides these, and it cannot enforce here";
+    rows.push_back(row("file open", b, RuleKind::file));
+    rows.push_back({"file operations", s.bpf_lsm ? "bpf-lsm" : "none",
+                    s.bpf_lsm ? "available (create, delete, rename, link, truncate, metadata)"
+                              : "fanotify permission events see opens only; " + lsm_only});
+    rows.push_back(row("exec", b, RuleKind::exec));
+    rows.push_back({"exec through the loader", s.bpf_lsm ? "bpf-lsm" : "none",
+                    s.bpf_lsm ? "available (mmap_file with PROT_EXEC)"
+                              : "fanotify cannot see a program's code mapped by ld.so; " + lsm_only});
+    rows.push_back(row("connect", b, RuleKind::connect));
+    rows.push_back({"monitors", s.cgroup_sock_addr ? "tracepoints+cgroup" : "tracepoints",
+                    "no BPF-LSM needed" +
+                        std::string(s.cgroup_sock_addr ? "" : "; [[monitor.connect]]: " + s.cgroup_sock_addr_why_not)});
+    return rows;
+}
+
+}  // namespace bulwark

@@ -1,0 +1,22 @@
+// `bulwark run --backend`: which mechanism decides each kind of rule on
+// this kernel (engine/backend/backends.hpp), and refusing a policy set
+// whose rules no backend here can decide — never enforcing less than asked.
+#pragma once
+
+#include "backend/backends.hpp"
+#include "monitor/run_plan.hpp"
+
+#include <string>
+#include <vector>
+
+namespace bulwark {
+
+// Probes the kernel; `values` are the --backend values (Error exit_usage
+// when one is not a backend).
+Backends choose_run_backends(const std::vector<std::string>& values);
+
+// Throws Error (exit_unsupported) naming the rules of kinds no backend
+// here decides, and why.
+void require_backends(const RunPlan& plan, const Backends& backends);
+
+}  // namespace bulwark
