@@ -237,7 +237,7 @@ int main(int argc, char** argv)
     {
         Compiled live = parse_and_compile(a);
         const RunPlan plan = plan_run(live.policies, live.image);
-        BpfPrograms programs({static_cast<uint32_t>(::getpid()), 4u << 20, false}, plan.objects);
+        BpfPrograms programs({static_cast<uint32_t>(::getpid()), 4u << 20, false}, plan);
         PolicyPublisher pub(programs.maps());
         pub.publish(live.image);
         rss = status_kib("VmRSS:");
@@ -260,7 +260,7 @@ int main(int argc, char** argv)
         Compiled c = parse_and_compile(a);
         const double t1 = now_s();
         const RunPlan plan = plan_run(c.policies, c.image);
-        BpfPrograms programs({static_cast<uint32_t>(::getpid()), 4u << 20, false}, plan.objects);
+        BpfPrograms programs({static_cast<uint32_t>(::getpid()), 4u << 20, false}, plan);
         const double t2 = now_s();
         PolicyPublisher pub(programs.maps());
         pub.publish(c.image);

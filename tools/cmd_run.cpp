@@ -179,7 +179,7 @@ int cmd_run(const Args& args)
         });
     });
 
-    BpfPrograms programs({static_cast<uint32_t>(::getpid()), ring_mb.value << 20}, plan.objects);
+    BpfPrograms programs({static_cast<uint32_t>(::getpid()), ring_mb.value << 20}, plan);
     PolicyPublisher publisher(programs.maps());
     CgroupNames cgroups(RealSystem().cgroup2_mount().value_or(""));
     EventDecoder decoder(cgroups);

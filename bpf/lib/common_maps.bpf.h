@@ -3,17 +3,22 @@
  * The maps every bulwark BPF object shares, enforcing or monitoring: the
  * event ring buffer and the statistics counters. Declared by each object,
  * created once by the loader and reused by the others.
+ *
+ * Every map and global in bpf/lib is __weak: the enforcing sources
+ * (bpf/lsm/) are linked into one object (bpftool gen object), where each
+ * source's copy of a definition is the same map.
  */
 #ifndef BULWARK_COMMON_MAPS_BPF_H
 #define BULWARK_COMMON_MAPS_BPF_H
 
 #include "bulwark/abi.h"
+#include <bpf/bpf_helpers.h>  /* __weak */
 
 /* Verdict records for the engine. Sized by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
-} events SEC(".maps");
+} events SEC(".maps") __weak;
 
 /* enum bw_stat counters. */
 struct {
@@ -21,10 +26,10 @@ struct {
 	__uint(max_entries, BW_NR_STATS);
 	__type(key, __u32);
 	__type(value, __u64);
-} stats SEC(".maps");
+} stats SEC(".maps") __weak;
 
 /* bulwark's own thread group: never denied, never reported. */
-const volatile __u32 self_tgid = 0;
+const volatile __u32 self_tgid __weak = 0;
 
 static __always_inline void bw_count(__u32 stat)
 {

@@ -28,7 +28,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct bw_path_rule);
-} fileless_scratch SEC(".maps");
+} fileless_scratch SEC(".maps") __weak;
 
 static __always_inline void bw_decide_program(const struct bw_policy_set *set, __u32 slot, __u64 in,
 					      struct file *file, __u32 column, struct bw_outcome *o, __u32 *flags)
@@ -36,11 +36,11 @@ static __always_inline void bw_decide_program(const struct bw_policy_set *set, _
 	struct inode *inode = file->f_inode;
 	const struct bw_path_rule *b = NULL;
 	struct bw_path_rule *fileless;
-	struct bw_mount_walk walk;
+	struct bw_walk walk;
 	__u32 zero = 0;
 	enum bw_walk_end end;
 
-	end = bw_walk(set, file, slot, &walk);
+	end = bw_walk(file, slot, &walk);
 	if (end != BW_WALK_FOUND) {
 		if (end == BW_WALK_TOO_DEEP)
 			bw_count(BW_STAT_WALK_TOO_DEEP);

@@ -67,27 +67,72 @@ static __always_inline __u64 bw_real_mount(struct vfsmount *mnt)
 	return (__u64)mnt - bpf_core_field_offset(struct mount, mnt);
 }
 
-/* State of the walk above the file's own filesystem (bpf_loop context).
- * Pointers are plain numbers here: struct mount is only reachable by
- * arithmetic from the vfsmount, so these levels use probe reads. */
-struct bw_mount_walk {
-	__u64 mnt;                   /* struct mount * */
-	__u64 d;                     /* struct dentry * of the current level */
+/*
+ * State of a walk, the context of its bpf_loop callbacks. Each callback is
+ * verified once (a few times on kernels that check a callback until its
+ * state converges), however many levels it runs: a loop unrolled by the
+ * verifier costs it every level of every path, in every program that
+ * walks (issue 14: most of start-up on 6.12).
+ */
+struct bw_walk {
+	struct dentry *d;            /* the current level, within the file's filesystem */
+	__u64 mnt;                   /* above it: struct mount * (probe reads) */
+	__u64 md;                    /* above it: struct dentry * of the current level */
 	__u32 slot;
 	__u32 dev;
-	__u32 self;
+	__u32 self;                  /* the first level: the file's own name */
 	__u32 end;                   /* enum bw_walk_end */
-	struct bw_path_rule found;   /* copied: a map value pointer cannot leave the callback */
+	struct bw_path_rule found;   /* copied: a map value pointer cannot leave a callback */
 };
 
-static long bw_mount_step(__u32 i, struct bw_mount_walk *w)
+/* The key of one level, if any: the directory `parent_ino` holding the
+ * entry `name`. True (and w->found set) when a key decides. The maps are
+ * looked up again at each level: array lookups the verifier inlines. */
+static __always_inline bool bw_level(struct bw_walk *w, __u64 parent_ino, const unsigned char *name)
 {
-	struct dentry *d = (struct dentry *)w->d, *parent;
-	struct mount *mnt = (struct mount *)w->mnt;
-	const struct bw_policy_set *set;
+	const struct bw_policy_set *set = bpf_map_lookup_elem(&policy_sets, &w->slot);
+	void *inodes = bpf_map_lookup_elem(&inode_rules, &w->slot);
+	void *names = bpf_map_lookup_elem(&name_rules, &w->slot);
 	const struct bw_path_rule *r;
-	void *inodes, *names;
-	__u64 ino;
+
+	if (!set || !inodes || !names)
+		return false;
+	/* Most levels end here: no key can exist for this directory. */
+	if (!bw_dir_maybe(set, w->dev, parent_ino))
+		return false;
+	r = bw_lookup_level(inodes, names, w->dev, parent_ino, name, w->self);
+	if (!r)
+		return false;
+	__builtin_memcpy(&w->found, r, sizeof(w->found));
+	return true;
+}
+
+/* One level within the file's own filesystem: BTF loads, no helper call
+ * but the lookups. Stops (end = ROOT) at the filesystem's root. */
+static long bw_dentry_step(__u32 i, struct bw_walk *w)
+{
+	struct dentry *d = w->d, *parent = d->d_parent;
+
+	if (!parent || parent == d) {
+		w->end = BW_WALK_ROOT;
+		return 1;
+	}
+	if (bw_level(w, parent->d_inode->i_ino, d->d_name.name)) {
+		w->end = BW_WALK_FOUND;
+		return 1;
+	}
+	w->self = 0;
+	w->d = parent;
+	return 0;
+}
+
+/* One level above the file's filesystem, mount by mount. Pointers are
+ * plain numbers here: struct mount is only reachable by arithmetic from
+ * the vfsmount, so these levels use probe reads. */
+static long bw_mount_step(__u32 i, struct bw_walk *w)
+{
+	struct dentry *d = (struct dentry *)w->md, *parent;
+	struct mount *mnt = (struct mount *)w->mnt;
 
 	parent = BPF_CORE_READ(d, d_parent);
 	if (!parent || parent == d) {
@@ -98,90 +143,62 @@ static long bw_mount_step(__u32 i, struct bw_mount_walk *w)
 			return 1;
 		}
 		d = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->d = (__u64)d;
+		w->md = (__u64)d;
 		w->mnt = (__u64)up;
 		w->dev = BPF_CORE_READ(d, d_sb, s_dev);
 		return 0;
 	}
-	set = bpf_map_lookup_elem(&policy_sets, &w->slot);
-	inodes = bpf_map_lookup_elem(&inode_rules, &w->slot);
-	names = bpf_map_lookup_elem(&name_rules, &w->slot);
-	if (!set || !inodes || !names) {
-		w->end = BW_WALK_ROOT;
+	if (bw_level(w, BPF_CORE_READ(parent, d_inode, i_ino), BPF_CORE_READ(d, d_name.name))) {
+		w->end = BW_WALK_FOUND;
 		return 1;
 	}
-	ino = BPF_CORE_READ(parent, d_inode, i_ino);
-	if (bw_dir_maybe(set, w->dev, ino)) {
-		r = bw_lookup_level(inodes, names, w->dev, ino, BPF_CORE_READ(d, d_name.name), w->self);
-		if (r) {
-			__builtin_memcpy(&w->found, r, sizeof(w->found));
-			w->end = BW_WALK_FOUND;
-			return 1;
-		}
-	}
 	w->self = 0;
-	w->d = (__u64)parent;
+	w->md = (__u64)parent;
 	return 0;
 }
 
-/* The deciding key for `file` copied into `w->found`, or the reason there
- * is none. `set` is the policy set of `slot`. */
-static __always_inline enum bw_walk_end bw_walk(const struct bw_policy_set *set, struct file *file, __u32 slot,
-						struct bw_mount_walk *w)
+/*
+ * The deciding key for the entry `dentry` seen through `mnt` (it may be a
+ * name not created yet: only its parent and name are read), copied into
+ * `w->found`, or the reason there is none. `slot` is the live slot.
+ */
+static __always_inline enum bw_walk_end bw_walk_dentry(struct dentry *dentry, struct vfsmount *mnt, __u32 slot,
+						       struct bw_walk *w)
 {
-	void *inodes = bpf_map_lookup_elem(&inode_rules, &slot);
-	void *names = bpf_map_lookup_elem(&name_rules, &slot);
-	struct dentry *d = file->f_path.dentry;
-	const struct bw_path_rule *r;
-	__u32 dev = file->f_inode->i_sb->s_dev;
-	bool self = true;
-	__u32 step = 0;
+	long levels;
 
-	if (!inodes || !names) {
-		bw_count(BW_STAT_MAP_MISSING);
-		return BW_WALK_ROOT;
-	}
+	w->d = dentry;
+	w->slot = slot;
+	w->dev = dentry->d_sb->s_dev;
+	w->self = 1;
+	w->end = BW_WALK_TOO_DEEP;
+	levels = bpf_loop(BW_WALK_MAX_DEPTH, bw_dentry_step, w, 0);
+	if (w->end != BW_WALK_ROOT)
+		return w->end;  /* found, or too deep (or bpf_loop refused: fail closed) */
 
-	/* Within the file's own filesystem: BTF loads, no helper calls. */
-	for (; step < BW_WALK_MAX_DEPTH; step++) {
-		struct dentry *parent = d->d_parent;
-		__u64 ino;
-
-		if (!parent || parent == d)
-			break;
-		ino = parent->d_inode->i_ino;
-		/* Most levels end here: no key can exist for this directory. */
-		if (bw_dir_maybe(set, dev, ino)) {
-			r = bw_lookup_level(inodes, names, dev, ino, d->d_name.name, self);
-			if (r) {
-				__builtin_memcpy(&w->found, r, sizeof(w->found));
-				return BW_WALK_FOUND;
-			}
-		}
-		self = false;
-		d = parent;
-	}
-	if (step >= BW_WALK_MAX_DEPTH)
-		return BW_WALK_TOO_DEEP;
-
-	/* Above it, mount by mount, with what is left of the depth budget.
-	 * Verified once as a callback, however many levels it runs. `d` is
-	 * the filesystem's root here: when its mount is the topmost one, the
-	 * walk has reached "/" (as bw_mount_step's first step would find). */
-	w->mnt = bw_real_mount(file->f_path.mnt);
+	/* At the filesystem's root (w->d): when its mount is the topmost one,
+	 * the walk has reached "/" (as bw_mount_step's first step would find). */
+	w->mnt = bw_real_mount(mnt);
 	{
-		struct mount *mnt = (struct mount *)w->mnt, *up = BPF_CORE_READ(mnt, mnt_parent);
+		struct mount *m = (struct mount *)w->mnt, *up = BPF_CORE_READ(m, mnt_parent);
 
-		if (!up || up == mnt)
+		if (!up || up == m)
 			return BW_WALK_ROOT;
 	}
-	w->d = (__u64)d;
-	w->slot = slot;
-	w->dev = dev;
-	w->self = self;
+	/* `levels` counts the step that found the root, which walked no
+	 * level: what is left of the depth budget is MAX + 1 - levels. */
+	if (levels < 1 || levels > BW_WALK_MAX_DEPTH)
+		return BW_WALK_TOO_DEEP;
+	w->md = (__u64)w->d;
 	w->end = BW_WALK_TOO_DEEP;
-	bpf_loop(BW_WALK_MAX_DEPTH - step, bw_mount_step, w, 0);
+	bpf_loop(BW_WALK_MAX_DEPTH + 1 - levels, bw_mount_step, w, 0);
 	return w->end;
+}
+
+/* The deciding key for an open file. */
+static __always_inline enum bw_walk_end bw_walk(struct file *file, __u32 slot, struct bw_walk *w)
+{
+	return bw_walk_dentry(file->f_path.dentry, file->f_path.mnt, slot, w);
 }
 
 /* Another name of a file an exact rule names: a hardlink. Only files with

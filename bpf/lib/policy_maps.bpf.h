@@ -40,7 +40,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct bw_live);
-} live_slot SEC(".maps");
+} live_slot SEC(".maps") __weak;
 
 /* The policy set of each slot: masks a hook reads before any rule map. */
 struct {
@@ -48,43 +48,43 @@ struct {
 	__uint(max_entries, BW_SLOTS);
 	__type(key, __u32);
 	__type(value, struct bw_policy_set);
-} policy_sets SEC(".maps");
+} policy_sets SEC(".maps") __weak;
 
 /* Directories (prefix rules) and files (hardlink backstop) by identity. */
 BW_SLOTTED(HASH, sizeof(struct bw_inode_key), sizeof(struct bw_path_rule), 0)
-	inode_rules SEC(".maps");
+	inode_rules SEC(".maps") __weak;
 
 /* Names under a directory: exact rules, and trees that did not exist yet. */
 BW_SLOTTED(HASH, sizeof(struct bw_name_key), sizeof(struct bw_path_rule), 0)
-	name_rules SEC(".maps");
+	name_rules SEC(".maps") __weak;
 
 /* uid → policies scoped to it. */
-BW_SLOTTED(HASH, sizeof(__u32), sizeof(__u64), 0) scope_uids SEC(".maps");
+BW_SLOTTED(HASH, sizeof(__u32), sizeof(__u64), 0) scope_uids SEC(".maps") __weak;
 
 /* cgroup v2 id → policies scoped to it (and its descendants). */
-BW_SLOTTED(HASH, sizeof(__u64), sizeof(__u64), 0) scope_cgroups SEC(".maps");
+BW_SLOTTED(HASH, sizeof(__u64), sizeof(__u64), 0) scope_cgroups SEC(".maps") __weak;
 
 /* [scope] executable: the program a task runs (mm->exe_file) by identity,
  * never by comm or path string. The file itself, role SELF ... */
-BW_SLOTTED(HASH, sizeof(struct bw_inode_key), sizeof(__u64), 0) scope_exe_inodes SEC(".maps");
+BW_SLOTTED(HASH, sizeof(struct bw_inode_key), sizeof(__u64), 0) scope_exe_inodes SEC(".maps") __weak;
 
 /* ... and its (parent directory, name), role SELF: a program replaced by an
  * upgrade (rename over it) keeps its scope. */
-BW_SLOTTED(HASH, sizeof(struct bw_name_key), sizeof(__u64), 0) scope_exe_names SEC(".maps");
+BW_SLOTTED(HASH, sizeof(struct bw_name_key), sizeof(__u64), 0) scope_exe_names SEC(".maps") __weak;
 
 /* Connect rules by destination (docs/decisions/004-connect-maps.md):
  * IPv4 CIDRs (and IPv4-mapped IPv6 destinations) ... */
 BW_SLOTTED(LPM_TRIE, sizeof(struct bw_cidr4_key), sizeof(struct bw_connect_rule), BPF_F_NO_PREALLOC)
-	connect_v4 SEC(".maps");
+	connect_v4 SEC(".maps") __weak;
 
 /* ... IPv6 CIDRs ... */
 BW_SLOTTED(LPM_TRIE, sizeof(struct bw_cidr6_key), sizeof(struct bw_connect_rule), BPF_F_NO_PREALLOC)
-	connect_v6 SEC(".maps");
+	connect_v6 SEC(".maps") __weak;
 
 /* ... and, for CIDR entries whose verdict depends on protocol or port,
  * (entry, protocol, port block) → verdict. */
 BW_SLOTTED(LPM_TRIE, sizeof(struct bw_port_key), sizeof(struct bw_connect_rule), BPF_F_NO_PREALLOC)
-	connect_ports SEC(".maps");
+	connect_ports SEC(".maps") __weak;
 
 /* Room for one name key: too large for the 512-byte BPF stack. */
 struct {
@@ -92,6 +92,6 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct bw_name_key);
-} name_scratch SEC(".maps");
+} name_scratch SEC(".maps") __weak;
 
 #endif /* BULWARK_POLICY_MAPS_BPF_H */

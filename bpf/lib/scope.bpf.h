@@ -40,31 +40,43 @@ static __always_inline __u64 bw_uid_scope(const struct bw_policy_set *set, __u32
 	return v ? m | *v : m;
 }
 
+/* The cgroup levels still to look at (bpf_loop context). */
+struct bw_cgroup_walk {
+	void *cgroups;               /* the slot's scope_cgroups */
+	__u64 levels;                /* the policy set's cgroup_levels */
+	__u64 m;                     /* policies in scope so far */
+};
+
+/* One level: a callback, verified once rather than once per level. */
+static long bw_cgroup_step(__u32 level, struct bw_cgroup_walk *c)
+{
+	__u64 id, *v;
+
+	if (level >= BW_CGROUP_MAX_LEVEL || !(c->levels >> level))
+		return 1;            /* no scoped cgroup at this level or deeper */
+	if (!(c->levels & (1ull << level)))
+		return 0;
+	id = bpf_get_current_ancestor_cgroup_id(level);
+	if (!id)
+		return 1;
+	v = bpf_map_lookup_elem(c->cgroups, &id);
+	if (v)
+		c->m |= *v;
+	return 0;
+}
+
 static __always_inline __u64 bw_cgroup_scope(const struct bw_policy_set *set, __u32 slot)
 {
-	__u64 m = set->cgroup_free;
-	void *cgroups = bpf_map_lookup_elem(&scope_cgroups, &slot);
+	struct bw_cgroup_walk c = { .levels = set->cgroup_levels, .m = set->cgroup_free };
 
-	if (!cgroups) {
+	c.cgroups = bpf_map_lookup_elem(&scope_cgroups, &slot);
+	if (!c.cgroups) {
 		bw_count(BW_STAT_MAP_MISSING);
-		return m;
+		return c.m;
 	}
 	/* Only the levels where some scoped cgroup sits: usually one lookup. */
-	for (__u32 level = 0; level < BW_CGROUP_MAX_LEVEL; level++) {
-		__u64 id, *v;
-
-		if (!(set->cgroup_levels >> level))
-			break;       /* no scoped cgroup at this level or deeper */
-		if (!(set->cgroup_levels & (1ull << level)))
-			continue;
-		id = bpf_get_current_ancestor_cgroup_id(level);
-		if (!id)
-			break;
-		v = bpf_map_lookup_elem(cgroups, &id);
-		if (v)
-			m |= *v;
-	}
-	return m;
+	bpf_loop(BW_CGROUP_MAX_LEVEL, bw_cgroup_step, &c, 0);
+	return c.m;
 }
 
 /* The program the task runs (mm->exe_file), by identity: its own (dev, ino),

@@ -21,7 +21,7 @@
 
 #define BW_MSG_FASTOPEN 0x20000000u  /* include/linux/socket.h */
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 
 static __always_inline void report(const struct bw_dest *d, __u32 call, const struct bw_outcome *o,
 				   const struct bw_policy_set *set)

@@ -15,7 +15,7 @@
 
 #include "exec.bpf.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 
 static __always_inline void report(struct linux_binprm *bprm, const struct bw_outcome *o, __u32 flags,
 				   const struct bw_policy_set *set)

@@ -24,7 +24,7 @@
 #define BW_AT_BASE   7ul
 #define BW_AUXV_PAIRS 20           /* AT_BASE is the 7th to 10th pair on x86-64 */
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 
 /*
  * Was the process started with an ELF interpreter? AT_BASE in the auxiliary

@@ -20,7 +20,7 @@
 #define BW_FMODE_READ  0x1u
 #define BW_FMODE_WRITE 0x2u
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 
 static __always_inline void report(struct file *file, const struct bw_outcome *o, __u32 access,
 				   const struct bw_policy_set *set)
@@ -44,7 +44,7 @@ int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 {
 	const struct bw_policy_set *set;
 	const struct bw_path_rule *w, *b;
-	struct bw_mount_walk walk;
+	struct bw_walk walk;
 	enum bw_walk_end end;
 	struct bw_outcome o;
 	__u32 slot = 0, access = 0;
@@ -66,7 +66,7 @@ int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 	if (!access)
 		return 0;
 
-	end = bw_walk(set, file, slot, &walk);
+	end = bw_walk(file, slot, &walk);
 	if (end != BW_WALK_FOUND) {
 		if (end == BW_WALK_TOO_DEEP)
 			bw_count(BW_STAT_WALK_TOO_DEEP);

@@ -1,10 +1,14 @@
 #include "kernel/bpf_programs.hpp"
 
+#include "kernel/object_registry.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
 #include <bpf/bpf.h>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
 
 namespace bulwark {
 
@@ -15,17 +19,41 @@ std::string attach_point(bpf_program* prog)
     return slash == std::string::npos ? section : section.substr(slash + 1);
 }
 
+namespace {
+
+// "processed 1234 insns (limit ...", "verification time 56 usec"
+uint64_t stat_after(const std::string& log, const char* label)
+{
+    auto at = log.find(label);
+    if (at == std::string::npos) return 0;
+    return std::strtoull(log.c_str() + at + std::strlen(label), nullptr, 10);
+}
+
+ObjectLoadStats load_stats_of(const LoadedObject& o, double seconds)
+{
+    ObjectLoadStats s{o.name, seconds, {}};
+    for (const auto& [point, log] : o.verifier_logs)
+        s.programs.push_back({point, stat_after(log, "processed "), stat_after(log, "verification time "),
+                              std::string(log.c_str())});
+    return s;
+}
+
+}  // namespace
+
 BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::string>& objects)
 {
     for (const auto& spec : object_specs()) {
         if (std::find(objects.begin(), objects.end(), spec.name) == objects.end()) continue;
+        const auto t0 = std::chrono::steady_clock::now();
         objects_.push_back(spec.load(options, maps_));
+        load_stats_.push_back(load_stats_of(
+            *objects_.back(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
         if (!options.load_programs) continue;
         bpf_program* prog;
         bpf_object__for_each_program(prog, objects_.back()->obj)
         {
             if (!bpf_program__autoload(prog)) {
-                missing_.push_back(attach_point(prog));
+                if (program_wanted(prog, options)) missing_.push_back(attach_point(prog));
                 continue;
             }
             LinkPtr link(spec.attach ? spec.attach(prog) : bpf_program__attach(prog));
@@ -37,6 +65,21 @@ BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::s
             attached_.push_back(attach_point(prog));
         }
     }
+}
+
+namespace {
+
+ProgramOptions with_programs(ProgramOptions options, const RunPlan& plan)
+{
+    options.lsm_programs = plan.programs;
+    return options;
+}
+
+}  // namespace
+
+BpfPrograms::BpfPrograms(const ProgramOptions& options, const RunPlan& plan)
+    : BpfPrograms(with_programs(options, plan), plan.objects)
+{
 }
 
 BpfPrograms::~BpfPrograms()

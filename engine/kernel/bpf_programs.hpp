@@ -1,17 +1,23 @@
 // Loading and attaching bulwark's BPF objects. Each object is a bpftool
 // skeleton described in the registry (object_registry.cpp); the first one
-// loaded creates the shared maps, the others reuse them. A program whose
-// hook this kernel lacks is not loaded (and reported), so one build serves
-// 6.1 to 6.18. Detaching is destroying the links: after detach() no
-// program of bulwark's runs, whatever happens to the maps.
+// loaded creates the shared maps, the others reuse them. The enforcing
+// programs are one object ("enforce", linked from bpf/lsm/*.bpf.c), of
+// which only the programs a policy set needs are loaded
+// (ProgramOptions::lsm_programs, from RunPlan::programs): the verifier's
+// work is most of start-up. A program whose hook this kernel lacks is not
+// loaded (and reported), so one build serves 6.1 to 6.18. Detaching is
+// destroying the links: after detach() no program of bulwark's runs,
+// whatever happens to the maps.
 #pragma once
 
 #include "kernel/bpf_handles.hpp"
 #include "kernel/shared_maps.hpp"
+#include "monitor/run_plan.hpp"
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bulwark {
@@ -22,6 +28,27 @@ struct ProgramOptions {
     // false: create the maps only, load and attach no program (host tests
     // of map publishing).
     bool load_programs = true;
+    // Ask the verifier for its statistics (log_level BPF_LOG_STATS) and
+    // keep them: BpfPrograms::load_stats() (bench/startup.cpp).
+    bool verifier_stats = false;
+    // The LSM programs to load, by attach point ("file_open",
+    // "bprm_check_security", ...); the others of an LSM object are not
+    // loaded. Empty: every one. Monitor objects always load whole.
+    std::vector<std::string> lsm_programs = {};
+};
+
+// What loading one object cost: wall time of open + load (relocation,
+// verification, map creation), and the verifier's own figures per program.
+struct VerifierStats {
+    std::string program;             // attach point, "file_open"
+    uint64_t insns_processed = 0;    // "processed N insns"
+    uint64_t verification_us = 0;    // "verification time N usec"
+    std::string log;                 // the verifier's whole statistics text
+};
+struct ObjectLoadStats {
+    std::string object;
+    double seconds = 0;
+    std::vector<VerifierStats> programs;
 };
 
 // A loaded skeleton, type-erased.
@@ -29,6 +56,8 @@ struct LoadedObject {
     std::string name;
     bpf_object* obj = nullptr;
     std::function<void()> destroy;
+    // (attach point, verifier log) per program loaded, with verifier_stats.
+    std::vector<std::pair<std::string, std::string>> verifier_logs;
     ~LoadedObject()
     {
         if (destroy) destroy();
@@ -51,6 +80,9 @@ class BpfPrograms {
 public:
     // Loads and attaches the objects named in `objects` (registry order).
     BpfPrograms(const ProgramOptions& options, const std::vector<std::string>& objects);
+    // What `bulwark run` loads for a policy set: plan.objects, and of the
+    // LSM objects only plan.programs.
+    BpfPrograms(const ProgramOptions& options, const RunPlan& plan);
     ~BpfPrograms();
     BpfPrograms(const BpfPrograms&) = delete;
     BpfPrograms& operator=(const BpfPrograms&) = delete;
@@ -58,7 +90,7 @@ public:
     const SharedMaps& maps() const { return maps_; }
     // Programs attached, by hook or tracepoint name, e.g. {"file_open"}.
     const std::vector<std::string>& attached() const { return attached_; }
-    // Programs not loaded because this kernel lacks their hook.
+    // Programs wanted but not loaded because this kernel lacks their hook.
     const std::vector<std::string>& missing() const { return missing_; }
     void detach();
     // The kernel's run time and run count of each loaded program (both 0
@@ -68,12 +100,16 @@ public:
         uint64_t run_time_ns = 0, run_count = 0;
     };
     std::vector<RunStats> run_stats() const;
+    // One entry per object loaded, in load order (verifier figures only
+    // with ProgramOptions::verifier_stats).
+    const std::vector<ObjectLoadStats>& load_stats() const { return load_stats_; }
 
 private:
     SharedMaps maps_;
     std::vector<std::unique_ptr<LoadedObject>> objects_;
     std::vector<LinkPtr> links_;
     std::vector<std::string> attached_, missing_;
+    std::vector<ObjectLoadStats> load_stats_;
 };
 
 // The hook or tracepoint a program attaches to: "lsm/file_open" → "file_open".

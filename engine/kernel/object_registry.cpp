@@ -2,29 +2,65 @@
 // bulwark_bpf() line in bpf/CMakeLists.txt) for a new object.
 #include "kernel/object_registry.hpp"
 
-#include "connect.skel.h"
 #include "connect_cgroup.skel.h"
-#include "exec.skel.h"
-#include "exec_map.skel.h"
-#include "file_open.skel.h"
+#include "enforce.skel.h"
 #include "kernel/monitor_support.hpp"
 #include "monitor_connect.skel.h"
 #include "monitor_file.skel.h"
 #include "monitor_process.skel.h"
 #include "monitor_syscalls.skel.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace bulwark {
 
-void skip_missing_lsm_hooks(bpf_object* obj)
+namespace {
+
+bool is_lsm(bpf_program* prog)
 {
+    return std::strncmp(bpf_program__section_name(prog), "lsm/", 4) == 0;
+}
+
+}  // namespace
+
+bool program_wanted(bpf_program* prog, const ProgramOptions& options)
+{
+    if (!is_lsm(prog) || options.lsm_programs.empty()) return true;
+    return std::find(options.lsm_programs.begin(), options.lsm_programs.end(), attach_point(prog)) !=
+           options.lsm_programs.end();
+}
+
+void select_lsm_programs(bpf_object* obj, const ProgramOptions& options)
+{
+    BtfPtr vmlinux;  // parsed once, and only if some LSM program is wanted
     bpf_program* prog;
     bpf_object__for_each_program(prog, obj)
     {
-        const char* section = bpf_program__section_name(prog);
-        if (std::strncmp(section, "lsm/", 4) != 0) continue;
-        if (!lsm_hook_exists(section + 4)) bpf_program__set_autoload(prog, false);
+        if (!is_lsm(prog)) continue;
+        if (!program_wanted(prog, options)) {
+            bpf_program__set_autoload(prog, false);
+            continue;
+        }
+        if (!vmlinux) vmlinux.reset(btf__load_vmlinux_btf());
+        if (!lsm_hook_exists(vmlinux.get(), attach_point(prog))) bpf_program__set_autoload(prog, false);
+    }
+}
+
+void keep_verifier_stats(LoadedObject& o)
+{
+    constexpr size_t kLogBytes = 16 << 10;  // the stats are a few lines
+    constexpr uint32_t kLogStats = 4;       // BPF_LOG_STATS
+    size_t n = 0;
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, o.obj) n += bpf_program__autoload(prog) ? 1 : 0;
+    o.verifier_logs.reserve(n);  // the buffers must not move once handed out
+    bpf_object__for_each_program(prog, o.obj)
+    {
+        if (!bpf_program__autoload(prog)) continue;
+        auto& [point, log] = o.verifier_logs.emplace_back(attach_point(prog), std::string(kLogBytes, '\0'));
+        bpf_program__set_log_buf(prog, log.data(), log.size());
+        bpf_program__set_log_level(prog, kLogStats);
     }
 }
 
@@ -49,10 +85,7 @@ std::unique_ptr<LoadedObject> load_monitor_process(const ProgramOptions& o, Shar
 const std::vector<ObjectSpec>& object_specs()
 {
     static const std::vector<ObjectSpec> specs{
-        {"file_open", true, BULWARK_SKELETON(file_open), nullptr},
-        {"exec", true, BULWARK_SKELETON(exec), nullptr},
-        {"exec_map", true, BULWARK_SKELETON(exec_map), nullptr},
-        {"connect", true, BULWARK_SKELETON(connect), nullptr},
+        {"enforce", true, BULWARK_SKELETON(enforce), nullptr},
         // Backends without BPF-LSM (docs/decisions/010-backends.md).
         {"connect_cgroup", false, BULWARK_SKELETON(connect_cgroup), attach_to_cgroup_root},
         {"monitor_file", false, BULWARK_SKELETON(monitor_file), attach_tracepoint},

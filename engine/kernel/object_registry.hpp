@@ -9,9 +9,18 @@
 
 namespace bulwark {
 
-// Programs whose LSM hook this kernel lacks are not loaded (a missing hook
-// fails the whole object otherwise); BpfPrograms reports them as missing.
-void skip_missing_lsm_hooks(bpf_object* obj);
+// Of an LSM object, only the programs `options.lsm_programs` names are
+// loaded, and of those only where this kernel has the hook (a missing hook
+// fails the whole object otherwise); BpfPrograms reports those as missing.
+void select_lsm_programs(bpf_object* obj, const ProgramOptions& options);
+
+// Is `prog` one the options ask for (an LSM program named in lsm_programs,
+// or any other)?
+bool program_wanted(bpf_program* prog, const ProgramOptions& options);
+
+// Gives every program still to load a log buffer for the verifier's
+// statistics (BPF_LOG_STATS), kept in `o.verifier_logs`.
+void keep_verifier_stats(LoadedObject& o);
 
 // open → set .rodata → share maps → load, for any bpftool skeleton type
 // whose .rodata has `self_tgid` and whose maps include `events`.
@@ -35,7 +44,8 @@ std::unique_ptr<LoadedObject> load_skeleton(const char* name, Skel* (*open)(), i
     if (!options.load_programs) {
         bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
     } else {
-        skip_missing_lsm_hooks(skel->obj);
+        select_lsm_programs(skel->obj, options);
+        if (options.verifier_stats) keep_verifier_stats(*o);
     }
     maps.reuse_in(skel->obj);
     if (int err = load(skel); err != 0)

@@ -109,8 +109,13 @@ std::optional<std::string> lsm_argument(const KernelSupport& s)
 bool lsm_hook_exists(const std::string& hook)
 {
     BtfPtr vmlinux(btf__load_vmlinux_btf());
+    return lsm_hook_exists(vmlinux.get(), hook);
+}
+
+bool lsm_hook_exists(const btf* vmlinux, const std::string& hook)
+{
     if (!vmlinux) return false;
-    return btf__find_by_name_kind(vmlinux.get(), ("bpf_lsm_" + hook).c_str(), BTF_KIND_FUNC) >= 0;
+    return btf__find_by_name_kind(vmlinux, ("bpf_lsm_" + hook).c_str(), BTF_KIND_FUNC) >= 0;
 }
 
 }  // namespace bulwark

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+struct btf;
+
 namespace bulwark {
 
 struct KernelSupport {
@@ -32,7 +34,9 @@ BackendSupport backend_support(const KernelSupport& support);
 // (lsm= replaces the list, so it repeats the active ones).
 std::optional<std::string> lsm_argument(const KernelSupport& support);
 
-// Does this kernel have LSM hook `hook` (e.g. "file_open")?
+// Does this kernel have LSM hook `hook` (e.g. "file_open")? Parses the
+// kernel's BTF each call; the second form looks in an already loaded one.
 bool lsm_hook_exists(const std::string& hook);
+bool lsm_hook_exists(const btf* vmlinux, const std::string& hook);
 
 }  // namespace bulwark

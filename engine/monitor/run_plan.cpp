@@ -10,6 +10,16 @@ std::string where(const SourcePos& pos, const char* what)
     return basename_of(pos.file) + ":" + std::to_string(pos.line) + " " + what;
 }
 
+// The BPF-LSM hooks of kind `k`, from the one "enforce" object.
+void add_lsm(RunPlan& plan, RuleKind k)
+{
+    if (plan.objects.empty() || plan.objects.front() != "enforce") plan.objects.insert(plan.objects.begin(), "enforce");
+    auto& p = plan.programs;
+    if (k == RuleKind::file) p.push_back("file_open");
+    if (k == RuleKind::exec) p.insert(p.end(), {"bprm_check_security", "mmap_file", "file_mprotect"});
+    if (k == RuleKind::connect) p.insert(p.end(), {"socket_connect", "socket_sendmsg"});
+}
+
 }  // namespace
 
 RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, const Backends& backends)
@@ -40,7 +50,7 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
     plan.enforcement = any_rule || !plan.monitors;
     if (plan.enforcement && !any_rule) {
         plan.needs_lsm = backends[RuleKind::file] == Mechanism::bpf_lsm;
-        if (plan.needs_lsm) plan.objects.push_back("file_open");
+        if (plan.needs_lsm) add_lsm(plan, RuleKind::file);
         else if (backends[RuleKind::connect] == Mechanism::cgroup_sock_addr) plan.objects.push_back("connect_cgroup");
     }
     for (RuleKind k : kRuleKinds) {
@@ -53,12 +63,7 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
         }
         if (m == Mechanism::bpf_lsm) {
             plan.needs_lsm = true;
-            if (k == RuleKind::file) plan.objects.push_back("file_open");
-            if (k == RuleKind::exec) {
-                plan.objects.push_back("exec");
-                plan.objects.push_back("exec_map");
-            }
-            if (k == RuleKind::connect) plan.objects.push_back("connect");
+            add_lsm(plan, k);
         }
         if (m == Mechanism::cgroup_sock_addr) plan.objects.push_back("connect_cgroup");
         if (m == Mechanism::fanotify) plan.fanotify.push_back(k);

@@ -1,6 +1,6 @@
 // What `bulwark run` loads for a policy set: the enforcing (BPF-LSM)
-// objects only when some rule needs them, and the monitor objects of the
-// monitor kinds present. Monitors need no BPF-LSM, so a set of monitors
+// programs only of the kinds some rule needs, and the monitor objects of
+// the monitor kinds present. Monitors need no BPF-LSM, so a set of monitors
 // alone runs on kernels that refuse LSM programs.
 #pragma once
 
@@ -15,6 +15,10 @@ namespace bulwark {
 
 struct RunPlan {
     std::vector<std::string> objects;    // registry names (kernel/object_registry.cpp), to load
+    // The LSM programs to load from the "enforce" object, by attach point
+    // ("file_open", "bprm_check_security", ...): only the hooks the set's
+    // rules need, since verifying programs is most of start-up.
+    std::vector<std::string> programs;
     bool enforcement = false;            // rules (or an empty set): some backend enforces
     bool needs_lsm = false;              // LSM objects among `objects`: the kernel must enforce them
     bool monitors = false;               // monitor objects among `objects`

@@ -53,7 +53,7 @@ UniqueFd inner(const SharedMaps& maps, const char* name, uint32_t slot)
 TEST_CASE("publishing fills the idle slot and flips the live index")
 {
     REQUIRE_MESSAGE(geteuid() == 0, "host kernel tests need root");
-    BpfPrograms programs({static_cast<uint32_t>(getpid()), 1u << 16, false}, {"file_open"});
+    BpfPrograms programs({static_cast<uint32_t>(getpid()), 1u << 16, false}, {"enforce"});
     PolicyPublisher pub(programs.maps());
 
     CHECK(live(programs.maps()).slot == 0);  // empty set at start

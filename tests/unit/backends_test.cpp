@@ -136,7 +136,8 @@ cidrs = ["192.0.2.0/24"]
     const RunPlan lsm = plan_run(p.policies, *p.result.image, choose_backends(full()));
     CHECK(lsm.needs_lsm);
     CHECK(lsm.refused.empty());
-    CHECK(lsm.objects == std::vector<std::string>{"file_open", "connect", "monitor_connect"});
+    CHECK(lsm.objects == std::vector<std::string>{"enforce", "monitor_connect"});
+    CHECK(lsm.programs == std::vector<std::string>{"file_open", "socket_connect", "socket_sendmsg"});
     CHECK(lsm.lsm_rules == std::vector<std::string>{"p.toml:6 [[file]]", "p.toml:3 [[connect]]"});
 
     const RunPlan fallback =

@@ -617,7 +617,18 @@ cidrs = ["::/0"]
     CHECK(plan.enforcement);
     CHECK(plan.monitors);
     CHECK(plan.lsm_rules == std::vector<std::string>{"mix.toml:5 [[file]]", "mix.toml:4 [defaults] file"});
-    CHECK(plan.objects == std::vector<std::string>{"file_open", "monitor_process", "monitor_connect"});
+    CHECK(plan.objects == std::vector<std::string>{"enforce", "monitor_process", "monitor_connect"});
+    CHECK(plan.programs == std::vector<std::string>{"file_open"});
+}
+
+TEST_CASE("run plan: only the hooks of the kinds a set's rules need")
+{
+    auto c = compile_texts({"[policy]\nname = \"x\"\n[[exec]]\npaths = [\"/usr/bin/nc\"]\naction = \"deny\"\n"
+                            "[[connect]]\ncidrs = [\"10.0.0.0/8\"]\naction = \"deny\"\n"});
+    RunPlan plan = plan_run(c.policies, c.image());
+    CHECK(plan.objects == std::vector<std::string>{"enforce"});
+    CHECK(plan.programs == std::vector<std::string>{"bprm_check_security", "mmap_file", "file_mprotect",
+                                                    "socket_connect", "socket_sendmsg"});
 }
 
 TEST_CASE("run plan: a set with neither rules nor monitors keeps the enforcing hook")
@@ -625,7 +636,8 @@ TEST_CASE("run plan: a set with neither rules nor monitors keeps the enforcing h
     auto c = compile_texts({"[policy]\nname = \"empty\"\n"});
     RunPlan plan = plan_run(c.policies, c.image());
     CHECK(plan.enforcement);
-    CHECK(plan.objects == std::vector<std::string>{"file_open"});
+    CHECK(plan.objects == std::vector<std::string>{"enforce"});
+    CHECK(plan.programs == std::vector<std::string>{"file_open"});
 }
 
 // ---------------------------------------------------------------------------

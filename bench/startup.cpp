@@ -1,0 +1,154 @@
+// bench-startup: what `bulwark run` costs before it prints `ready`, in a
+// guest (the host refuses BPF-LSM). For the shipped default policy set and,
+// with --rules N, for N rules of each kind (rule_sets.hpp):
+//
+//   ready    fork → the `ready` line of `bulwark run --policy SET`, --runs times
+//   phases   the same steps in this process: parse, compile, load (open,
+//            relocate, verify, create maps) per BPF object, publish (fill the
+//            maps, flip the slot), and the verifier's own figures per
+//            program (log_level BPF_LOG_STATS: instructions processed,
+//            verification time)
+//
+// Under bench/guest --icount 0 the guest's clock counts instructions: a
+// "second" is a billion instructions. Output: one `START {json}` line per
+// figure and a summary. Timings are for reading, never for passing.
+//
+//   bench-startup [--bulwark /bin/bulwark] [--policy /policies/default] [--rules N] [--runs 3]
+#include "compile/compiler.hpp"
+#include "compile/system_view.hpp"
+#include "kernel/bpf_programs.hpp"
+#include "kernel/policy_publisher.hpp"
+#include "monitor/run_plan.hpp"
+#include "policy/parser.hpp"
+#include "rule_sets.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+std::string g_kernel;
+
+double now_s()
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void emit(const std::string& set, const std::string& json)
+{
+    std::printf("START {\"kernel\":\"%s\",\"set\":\"%s\",%s}\n", g_kernel.c_str(), set.c_str(), json.c_str());
+    std::fflush(stdout);
+}
+
+std::string fmt(double v) { return std::to_string(v); }
+
+void measure_ready(const std::string& bulwark, const std::string& set, const std::string& policy, int runs)
+{
+    std::vector<double> ready;
+    for (int r = 0; r < runs; ++r) {
+        bench::Bulwark b = bench::start_bulwark(bulwark, policy);
+        ready.push_back(b.ready_s);
+        bench::stop_bulwark(b);
+        emit(set, "\"type\":\"ready\",\"run\":" + std::to_string(r) + ",\"ready_s\":" + fmt(b.ready_s));
+    }
+    std::printf("%-10s bulwark run → ready: first %.3f s, median %.3f s of guest clock over %d runs\n",
+                set.c_str(), ready.front(), bench::median(ready), runs);
+}
+
+// The steps of `bulwark run` before `ready`, one by one, in this process.
+void measure_phases(const std::string& set, const std::string& policy)
+{
+    using namespace bulwark;
+    const double t0 = now_s();
+    ParseResult parsed = load_policies({policy});
+    const double t1 = now_s();
+    if (parsed.diagnostics.has_errors()) {
+        parsed.diagnostics.print(std::cerr);
+        std::exit(1);
+    }
+    RealSystem system;
+    CompileResult compiled = compile(parsed.policies, system, {});
+    const double t2 = now_s();
+    if (!compiled.image) {
+        compiled.diagnostics.print(std::cerr);
+        std::exit(1);
+    }
+    const RunPlan plan = plan_run(parsed.policies, *compiled.image);
+    ProgramOptions options;
+    options.self_tgid = static_cast<uint32_t>(::getpid());
+    options.verifier_stats = true;
+    BpfPrograms programs(options, plan);
+    const double t3 = now_s();
+    PolicyPublisher publisher(programs.maps());
+    publisher.publish(*compiled.image);
+    const double t4 = now_s();
+    emit(set, "\"type\":\"phases\",\"parse_s\":" + fmt(t1 - t0) + ",\"compile_s\":" + fmt(t2 - t1) +
+                  ",\"load_s\":" + fmt(t3 - t2) + ",\"publish_s\":" + fmt(t4 - t3) + ",\"total_s\":" + fmt(t4 - t0));
+    std::printf("%-10s parse %.3f s, compile %.3f s, load %.3f s, publish %.3f s: %.3f s\n", set.c_str(), t1 - t0,
+                t2 - t1, t3 - t2, t4 - t3, t4 - t0);
+    uint64_t insns = 0, verify_us = 0;
+    for (const auto& o : programs.load_stats()) {
+        emit(set, "\"type\":\"object\",\"object\":\"" + o.object + "\",\"load_s\":" + fmt(o.seconds));
+        std::printf("  object %-18s %.3f s\n", o.object.c_str(), o.seconds);
+        for (const auto& p : o.programs) {
+            emit(set, "\"type\":\"verifier\",\"object\":\"" + o.object + "\",\"program\":\"" + p.program +
+                          "\",\"insns\":" + std::to_string(p.insns_processed) +
+                          ",\"verify_us\":" + std::to_string(p.verification_us));
+            std::printf("    %-22s %9llu insns processed, verified in %llu us\n", p.program.c_str(),
+                        static_cast<unsigned long long>(p.insns_processed),
+                        static_cast<unsigned long long>(p.verification_us));
+            std::string log = p.log;
+            for (auto& c : log)
+                if (c == '\n') c = ';';
+            std::printf("      %s\n", log.c_str());
+            insns += p.insns_processed;
+            verify_us += p.verification_us;
+        }
+    }
+    std::printf("  verifier: %llu insns processed, %.3f s in all\n", static_cast<unsigned long long>(insns),
+                verify_us / 1e6);
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    std::string bulwark = "/bin/bulwark", policy = "/policies/default";
+    int rules = 0, runs = 3;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string k = argv[i], v = argv[i + 1];
+        if (k == "--bulwark") bulwark = v;
+        else if (k == "--policy") policy = v;
+        else if (k == "--rules") rules = std::atoi(v.c_str());
+        else if (k == "--runs") runs = std::atoi(v.c_str());
+        else {
+            std::fprintf(stderr, "usage: bench-startup [--bulwark PATH] [--policy PATH] [--rules N] [--runs R]\n");
+            return 2;
+        }
+    }
+    struct utsname u {};
+    ::uname(&u);
+    g_kernel = u.release;
+    std::printf("bench-startup on %s\n", u.release);
+
+    // `bulwark run` first: its first start after boot is what a service
+    // sees (the kernel parses its own BTF once, at the first load).
+    measure_ready(bulwark, "default", policy, runs);
+    measure_phases("default", policy);
+    if (rules > 0) {
+        bench::mkdirs("/sys/fs/cgroup/bench");  // the rule set's scope
+        const double t0 = now_s();
+        const bench::RuleSet rs = bench::make_rules("/srv/startup", rules);
+        std::printf("created %d files and directories in %.3f s\n", rules, now_s() - t0);
+        const std::string set = "n" + std::to_string(rules);
+        measure_ready(bulwark, set, rs.policy_file, 1);
+        measure_phases(set, rs.policy_file);
+    }
+    emit("-", "\"type\":\"done\"");
+    return 0;
+}
