@@ -201,20 +201,39 @@ static __always_inline enum bw_walk_end bw_walk(struct file *file, __u32 slot, s
 	return bw_walk_dentry(file->f_path.dentry, file->f_path.mnt, slot, w);
 }
 
+/* What a path decision needs of the file's inode, as plain numbers (the
+ * decision is a global function: bw_decide_path, decide.bpf.h). */
+struct bw_inode_facts {
+	__u64 ino;
+	__u32 dev;
+	__u32 nlink;
+	__u32 mode;
+	__u32 pad;
+};
+
+static __always_inline void bw_inode_facts(struct inode *inode, struct bw_inode_facts *f)
+{
+	f->ino = inode->i_ino;
+	f->dev = inode->i_sb->s_dev;
+	f->nlink = inode->i_nlink;
+	f->mode = inode->i_mode;
+	f->pad = 0;
+}
+
 /* Another name of a file an exact rule names: a hardlink. Only files with
  * more than one link can have one, so others skip the lookup. */
-static __always_inline const struct bw_path_rule *bw_hardlink_backstop(struct inode *inode, __u32 slot)
+static __always_inline const struct bw_path_rule *bw_hardlink_backstop(const struct bw_inode_facts *f, __u32 slot)
 {
 	struct bw_inode_key key = { .role = BW_ROLE_SELF };
 	void *inodes;
 
-	if (inode->i_nlink <= 1 || (inode->i_mode & BW_S_IFMT) == BW_S_IFDIR)
+	if (f->nlink <= 1 || (f->mode & BW_S_IFMT) == BW_S_IFDIR)
 		return NULL;
 	inodes = bpf_map_lookup_elem(&inode_rules, &slot);
 	if (!inodes)
 		return NULL;
-	key.ino = inode->i_ino;
-	key.dev = inode->i_sb->s_dev;
+	key.ino = f->ino;
+	key.dev = f->dev;
 	return bpf_map_lookup_elem(inodes, &key);
 }
 

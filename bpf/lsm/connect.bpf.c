@@ -18,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "connect.bpf.h"
+#include "decide.bpf.h"
 
 #define BW_MSG_FASTOPEN 0x20000000u  /* include/linux/socket.h */
 
@@ -41,7 +42,7 @@ static __always_inline __u64 in_scope(const struct bw_policy_set **set, __u32 *s
 	*set = bw_current_set(slot);
 	if (!*set)
 		return 0;
-	return bw_policies_in_scope(*set, *slot, BW_KIND_CONNECT);
+	return bw_scope(*slot, BW_KIND_CONNECT);
 }
 
 /* Decide, report, and return what the hook returns. */

@@ -48,11 +48,11 @@ int BPF_PROG(bulwark_bprm_check_security, struct linux_binprm *bprm, int ret)
 	set = bw_current_set(&slot);
 	if (!set)
 		return 0;
-	in = bw_policies_in_scope(set, slot, BW_KIND_EXEC);
+	in = bw_scope(slot, BW_KIND_EXEC);
 	if (!in)
 		return 0;
 
-	bw_decide_program(set, slot, in, bprm->file, BW_COL_EXEC, &o, &flags);
+	bw_decide_program(slot, in, bprm->file, BW_COL_EXEC, &o, &flags);
 	if (o.verdict == BW_VERDICT_ALLOW)
 		return 0;
 	report(bprm, &o, flags, set);

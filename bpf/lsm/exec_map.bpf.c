@@ -33,21 +33,25 @@ char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
  * empty: those mappings are treated as a dynamic program's (the program was
  * decided by bprm_check_security, its interpreter is the one it names).
  */
-static __always_inline bool has_elf_interpreter(struct mm_struct *mm)
+__noinline int bw_has_elf_interpreter(void)
 {
+	struct mm_struct *mm = bpf_get_current_task_btf()->mm;
 	unsigned long pair[2];
 
+	if (!mm)
+		return 1;
 	/* Probe reads: saved_auxv's length differs between kernels, and CO-RE
-	 * refuses a direct load from an array field whose size changed. */
+	 * refuses a direct load from an array field whose size changed. A
+	 * global function: the verifier walks these pairs once per program. */
 	for (int i = 0; i < BW_AUXV_PAIRS; i++) {
 		if (bpf_core_read(pair, sizeof(pair), &mm->saved_auxv[2 * i]))
-			return true;
+			return 1;
 		if (pair[0] == BW_AT_NULL)
-			return true;
+			return 1;
 		if (pair[0] == BW_AT_BASE)
 			return pair[1] != 0;
 	}
-	return true;
+	return 1;
 }
 
 /* Write a dentry's name: file_mprotect may not call bpf_d_path on 6.1. */
@@ -72,7 +76,7 @@ static __always_inline int check_code(struct file *file, bool full_paths)
 	set = bw_current_set(&slot);
 	if (!set)
 		return 0;
-	in = bw_policies_in_scope(set, slot, BW_KIND_EXEC);
+	in = bw_scope(slot, BW_KIND_EXEC);
 	if (!in)
 		return 0;
 	mm = task->mm;
@@ -83,7 +87,7 @@ static __always_inline int check_code(struct file *file, bool full_paths)
 	if (exe && exe->f_inode == file->f_inode)
 		return 0;
 
-	bw_decide_program(set, slot, in, file, has_elf_interpreter(mm) ? BW_COL_MAP : BW_COL_EXEC, &o, &flags);
+	bw_decide_program(slot, in, file, bw_has_elf_interpreter() ? BW_COL_MAP : BW_COL_EXEC, &o, &flags);
 	if (o.verdict == BW_VERDICT_ALLOW)
 		return 0;
 

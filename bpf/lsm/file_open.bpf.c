@@ -11,10 +11,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "decide.bpf.h"
 #include "events.bpf.h"
-#include "path_walk.bpf.h"
-#include "scope.bpf.h"
-#include "verdict.bpf.h"
 
 /* fmode_t bits (include/linux/fs.h); stable since the first git import. */
 #define BW_FMODE_READ  0x1u
@@ -43,9 +41,8 @@ SEC("lsm/file_open")
 int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 {
 	const struct bw_policy_set *set;
-	const struct bw_path_rule *w, *b;
+	struct bw_path_query q;
 	struct bw_walk walk;
-	enum bw_walk_end end;
 	struct bw_outcome o;
 	__u32 slot = 0, access = 0;
 	__u64 in;
@@ -55,7 +52,7 @@ int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 	set = bw_current_set(&slot);
 	if (!set)
 		return 0;
-	in = bw_policies_in_scope(set, slot, BW_KIND_FILE);
+	in = bw_scope(slot, BW_KIND_FILE);
 	if (!in)
 		return 0;
 
@@ -66,16 +63,8 @@ int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 	if (!access)
 		return 0;
 
-	end = bw_walk(file, slot, &walk);
-	if (end != BW_WALK_FOUND) {
-		if (end == BW_WALK_TOO_DEEP)
-			bw_count(BW_STAT_WALK_TOO_DEEP);
-		bw_fallback_rule(set, end == BW_WALK_TOO_DEEP, &walk.found);
-	}
-	w = &walk.found;
-	b = bw_hardlink_backstop(file->f_inode, slot);
-	bw_decide(set, in, w, b, access, &o);
-	if (o.verdict == BW_VERDICT_ALLOW)
+	bw_path_query_init(&q, in, slot, access, bw_walk(file, slot, &walk), file->f_inode);
+	if (bw_decide_path(&q, &walk.found, &o) == BW_VERDICT_ALLOW)
 		return 0;
 	bw_count_verdict(o.verdict);
 	report(file, &o, access, set);
