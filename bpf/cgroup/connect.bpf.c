@@ -8,7 +8,8 @@
  * call fail with EPERM, as the LSM hook's -EPERM does.
  *
  * Same maps, same scope test, same destination matching (IPv4-mapped
- * IPv6 as IPv4, the unspecified address as loopback) and the same verdict
+ * IPv6 as IPv4, the unspecified address as the bound source or loopback
+ * it reaches) and the same verdict
  * record as lsm/connect.bpf.c: both decide through bpf/lib/connect.bpf.h.
  * Differences the hook imposes: the kernel hands a UDP send to an
  * IPv4-mapped address on an IPv6 socket to sendmsg4 as the IPv4 address
@@ -53,6 +54,20 @@ static __always_inline void report(const struct bw_dest *d, __u32 call, const st
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* bw_sock_bound_v4 from the hook's view of the socket (struct bpf_sock). */
+static __always_inline __u32 bound_v4(struct bpf_sock_addr *ctx, bool v6)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (!sk)
+		return 0;
+	if (!v6)
+		return sk->src_ip4;
+	if (sk->src_ip6[0] == 0 && sk->src_ip6[1] == 0 && sk->src_ip6[2] == bpf_htonl(0xffff))
+		return sk->src_ip6[3];
+	return 0;
+}
+
 static __always_inline int decide(struct bpf_sock_addr *ctx, bool v6, __u32 call)
 {
 	const struct bw_policy_set *set;
@@ -86,7 +101,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, bool v6, __u32 call
 	}
 	d.port = bpf_ntohs((__u16)ctx->user_port);
 	d.protocol = protocol;
-	bw_dest_match(&d);
+	bw_dest_match(&d, bound_v4(ctx, v6));
 
 	bw_decide_connect(set, slot, in, &d, &o);
 	if (o.verdict == BW_VERDICT_ALLOW)

@@ -53,11 +53,15 @@ static __always_inline __u8 bw_sock_protocol(struct sock *sk)
 /*
  * With d->family, d->addr and d->port set: how the destination is matched.
  * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address it is,
- * so an IPv4 rule matches it; the unspecified address reaches this host's
- * loopback: 0.0.0.0 is 127.0.0.1, :: is ::1 (ip_route_connect,
- * tcp_v6_connect). Shared by the LSM and the cgroup hooks.
+ * so an IPv4 rule matches it. The unspecified address is matched as the
+ * address the kernel really sends to: 0.0.0.0 goes to the socket's bound
+ * IPv4 source address, `bound_v4`, when it has one, and to 127.0.0.1
+ * otherwise (ip_route_output_key_hash_rcu: "daddr = saddr, or loopback"),
+ * so bind(denied) + connect(0.0.0.0) is decided as the denied address;
+ * :: always goes to ::1 (tcp_v6_connect, ip6_datagram_connect,
+ * udpv6_sendmsg). Shared by the LSM and the cgroup hooks.
  */
-static __always_inline void bw_dest_match(struct bw_dest *d)
+static __always_inline void bw_dest_match(struct bw_dest *d, __u32 bound_v4)
 {
 	if (d->family == BW_AF_INET) {
 		__builtin_memcpy(d->match, d->addr, 4);
@@ -70,19 +74,44 @@ static __always_inline void bw_dest_match(struct bw_dest *d)
 		d->v4 = 0;
 	}
 	if (d->v4 && *(__u32 *)d->match == 0) {
-		*(__u32 *)d->match = bpf_htonl(0x7f000001);
+		*(__u32 *)d->match = bound_v4 ? bound_v4 : bpf_htonl(0x7f000001);
 	} else if (!d->v4 && ((__u64 *)d->match)[0] == 0 && ((__u64 *)d->match)[1] == 0) {
 		d->match[15] = 1;
 	}
 }
 
 /*
+ * The IPv4 source address a socket is bound to (network order), 0 when it
+ * has none: an AF_INET socket's bound address; for an AF_INET6 socket, the
+ * IPv4 part of a bound IPv4-mapped address (what tcp_v4_connect uses when
+ * it connects to a mapped destination). What bw_dest_match takes.
+ */
+static __always_inline __u32 bw_sock_bound_v4(struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	if (family == BW_AF_INET)
+		return sk->__sk_common.skc_rcv_saddr;
+	if (family == BW_AF_INET6) {
+		__u32 a[4];
+
+		if (bpf_core_read(a, sizeof(a), &sk->__sk_common.skc_v6_rcv_saddr))
+			return 0;
+		if (a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff))
+			return a[3];
+	}
+	return 0;
+}
+
+/*
  * Read the sockaddr of `len` bytes at kernel address `sa` (already copied
  * from user space by the kernel). False when it names no IPv4/IPv6
  * destination, or is too short for the kernel to accept anyway.
- * `unspec_is_inet`: the caller treats AF_UNSPEC as AF_INET (udp_sendmsg).
+ * `unspec_is_inet`: the caller treats AF_UNSPEC as AF_INET (udp_sendmsg);
+ * `bound_v4`: see bw_dest_match.
  */
-static __always_inline bool bw_read_dest(const void *sa, int len, bool unspec_is_inet, struct bw_dest *d)
+static __always_inline bool bw_read_dest(const void *sa, int len, bool unspec_is_inet, __u32 bound_v4,
+					 struct bw_dest *d)
 {
 	struct {
 		__u16 family;
@@ -110,7 +139,7 @@ static __always_inline bool bw_read_dest(const void *sa, int len, bool unspec_is
 	}
 	d->family = family;
 	d->port = bpf_ntohs(raw.port);
-	bw_dest_match(d);
+	bw_dest_match(d, bound_v4);
 	return true;
 }
 

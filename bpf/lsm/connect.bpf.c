@@ -85,7 +85,7 @@ int BPF_PROG(bulwark_socket_connect, struct socket *sock, struct sockaddr *addre
 	if (!in)
 		return 0;
 	/* AF_UNSPEC disconnects a datagram socket: no destination. */
-	if (!bw_read_dest(address, addrlen, false, &d))
+	if (!bw_read_dest(address, addrlen, false, bw_sock_bound_v4(sk), &d))
 		return 0;
 	d.protocol = protocol;
 	return check(set, slot, in, &d, BW_CALL_CONNECT);
@@ -124,7 +124,8 @@ int BPF_PROG(bulwark_socket_sendmsg, struct socket *sock, struct msghdr *msg, in
 		return 0;
 	/* udp_sendmsg (IPv4 sockets) takes AF_UNSPEC as AF_INET; udpv6_sendmsg
 	 * takes it as "no address": the connected one. */
-	if (!bw_read_dest(name, msg->msg_namelen, protocol == BW_PROTO_UDP && family == BW_AF_INET, &d))
+	if (!bw_read_dest(name, msg->msg_namelen, protocol == BW_PROTO_UDP && family == BW_AF_INET,
+			  bw_sock_bound_v4(sk), &d))
 		return 0;
 	d.protocol = protocol;
 	return check(set, slot, in, &d, BW_CALL_SENDMSG);

@@ -228,7 +228,7 @@ Outcome Evaluator::decide_exec(const Subject& subject, const FileObject& program
     return out;
 }
 
-// Mirrors bw_read_dest and bw_decide_connect (bpf/lib/connect.bpf.h).
+// Mirrors bw_read_dest, bw_dest_match and bw_decide_connect (bpf/lib/connect.bpf.h).
 Outcome Evaluator::decide_connect(const Subject& subject, const Destination& dest, uint32_t self_tgid) const
 {
     const auto& set = image_.policy_set;
@@ -249,8 +249,12 @@ Outcome Evaluator::decide_connect(const Subject& subject, const Destination& des
     }
     static const std::array<uint8_t, 16> zero{};
     if (v4 && std::memcmp(match.data(), zero.data(), 4) == 0) {
-        match[0] = 127;
-        match[3] = 1;
+        if (std::memcmp(dest.bound_v4.data(), zero.data(), 4) != 0) {
+            std::memcpy(match.data(), dest.bound_v4.data(), 4);
+        } else {
+            match[0] = 127;
+            match[3] = 1;
+        }
     } else if (!v4 && match == zero) {
         match[15] = 1;
     }

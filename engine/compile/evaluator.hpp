@@ -45,6 +45,9 @@ struct Destination {
     std::array<uint8_t, 16> addr{};  // 4 bytes for AF_INET
     uint16_t port = 0;
     uint8_t protocol = BW_PROTO_TCP;  // enum bw_protocol
+    // The IPv4 source the socket is bound to (0.0.0.0: none): where the
+    // kernel really sends a connection to 0.0.0.0 (bw_dest_match).
+    std::array<uint8_t, 4> bound_v4{};
 };
 
 // One iteration of the BPF dentry walk, from the object towards "/".

@@ -71,6 +71,24 @@ int attempt(int family, int type, const Addr& a, bool send)
     return err;
 }
 
+// The same after bind(2) to `source` (port 0): the kernel sends a
+// connection to the unspecified address to that bound source.
+template <typename Addr>
+int attempt_bound(int family, int type, const Addr& source, const Addr& a, bool send)
+{
+    const int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0) {
+        ::close(fd);
+        return -2;
+    }
+    const auto* sa = reinterpret_cast<const sockaddr*>(&a);
+    const long r = send ? ::sendto(fd, "x", 1, 0, sa, sizeof a) : ::connect(fd, sa, sizeof a);
+    const int err = r < 0 ? errno : kOk;
+    ::close(fd);
+    return err;
+}
+
 std::string scoped(const std::string& name, const TestCgroup& cg, const std::string& body,
                    const std::string& mode = "enforce", const std::string& extra_scope = "")
 {
@@ -280,6 +298,62 @@ action = "deny"
     }
     CHECK(events[1].str("addr") == "0.0.0.0");  // as given; matched as 127.0.0.1
     CHECK(events[2].str("addr") == "::ffff:0.0.0.0");
+}
+
+TEST_CASE("connect backend: bind(denied) + connect(0.0.0.0) is decided as the bound source it reaches")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    const std::string text = scoped("bound", cg, R"([[connect]]
+cidrs = ["127.0.0.9/32"]
+action = "deny"
+)");
+    const std::string file = tmp.write("bound.toml", text);
+    Results* res = shared_results();
+    auto ops = [res] {
+        int* e = res->err;
+        e[0] = attempt_bound(AF_INET, SOCK_STREAM, v4("127.0.0.9", 0), v4("0.0.0.0", 9), false);  // reaches .9
+        e[1] = attempt_bound(AF_INET, SOCK_DGRAM, v4("127.0.0.9", 0), v4("0.0.0.0", 9), true);    // UDP sendto
+        e[2] = attempt_bound(AF_INET6, SOCK_STREAM, v6("::ffff:127.0.0.9", 0), v6("::ffff:0.0.0.0", 9), false);
+        e[3] = attempt_bound(AF_INET, SOCK_STREAM, v4("127.0.0.10", 0), v4("0.0.0.0", 9), false);  // reaches .10
+        e[4] = attempt(AF_INET, SOCK_STREAM, v4("0.0.0.0", 9), false);                            // unbound: .1
+        return 0;
+    };
+    Bulwark bw({file});
+    auto ready = bw.wait_ready();
+    INFO("bulwark stderr: " << bw.errors());
+    REQUIRE(ready);
+
+    pid_t inside = 0;
+    {
+        Child c(ops);
+        inside = c.pid();
+        cg.add(c.pid());
+        c.release();
+        CHECK(exited_ok(c.wait()));
+    }
+    CHECK(res->err[0] == EPERM);
+    CHECK(res->err[1] == EPERM);
+    CHECK(res->err[2] == EPERM);
+    CHECK(res->err[3] == ECONNREFUSED);  // let through: nothing listens on 127.0.0.10:9
+    CHECK(res->err[4] == ECONNREFUSED);
+    CHECK(exited_ok(in_child(nullptr, ops)));  // outside the cgroup: nothing denied
+    CHECK(res->err[0] == ECONNREFUSED);
+    CHECK(res->err[1] == kOk);
+    CHECK(res->err[2] == ECONNREFUSED);
+
+    auto events = verdicts(bw.stop());
+    REQUIRE(events.size() == 3);
+    const char* addr[] = {"0.0.0.0", "0.0.0.0", "::ffff:0.0.0.0"};
+    const char* protocol[] = {"tcp", "udp", "tcp"};
+    for (size_t i = 0; i < events.size(); ++i) {
+        CAPTURE(events[i].text());
+        CHECK(events[i].num("pid") == inside);
+        CHECK(events[i].str("verdict") == "deny");
+        CHECK(events[i].str("addr") == addr[i]);  // as given; matched as the bound 127.0.0.9
+        CHECK(events[i].str("protocol") == protocol[i]);
+    }
 }
 
 TEST_CASE("connect backend: audit mode and audit rules let the call through and report it")

@@ -134,6 +134,28 @@ TEST_CASE("connect: IPv6 rules match IPv6 destinations only")
     CHECK(verdict(to(c, "::ffff:127.0.0.1", 443)) == "allow");
 }
 
+TEST_CASE("connect: 0.0.0.0 is decided as the bound source address it really reaches")
+{
+    FakeSystem sys;
+    Compiled c(policies({{"b", "[policy]\nname = \"b\"\n[[connect]]\ncidrs = [\"192.0.2.7\"]\naction = \"deny\"\n"}}),
+               sys);
+    auto d = destination("0.0.0.0", 80, TCP);
+    REQUIRE(d.has_value());
+    CHECK(verdict(c.eval().decide_connect({}, *d)) == "allow");  // unbound: loopback
+    d->bound_v4 = {192, 0, 2, 7};                                 // bind(192.0.2.7) + connect(0.0.0.0)
+    CHECK(verdict(c.eval().decide_connect({}, *d)) == "deny");
+    d->bound_v4 = {192, 0, 2, 8};
+    CHECK(verdict(c.eval().decide_connect({}, *d)) == "allow");
+    auto mapped = destination("::ffff:0.0.0.0", 80, TCP);          // AF_INET6 socket bound to ::ffff:192.0.2.7
+    REQUIRE(mapped.has_value());
+    mapped->bound_v4 = {192, 0, 2, 7};
+    CHECK(verdict(c.eval().decide_connect({}, *mapped)) == "deny");
+    auto given = destination("192.0.2.9", 80, TCP);                 // a given address is never replaced
+    REQUIRE(given.has_value());
+    given->bound_v4 = {192, 0, 2, 7};
+    CHECK(verdict(c.eval().decide_connect({}, *given)) == "allow");
+}
+
 TEST_CASE("connect: the narrowest CIDR wins; ties deny > audit > allow")
 {
     FakeSystem sys;

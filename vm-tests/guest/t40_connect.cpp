@@ -86,17 +86,29 @@ struct Listener {
     }
 };
 
-// connect(2) on a fresh socket of `family` (the address's own by default): 0 or errno.
-int connect_errno(int type, const std::string& text, uint16_t port, int family = 0) {
+// bind(2) to `source` (any port) unless it is empty.
+void bind_source(const Socket& s, const std::string& source) {
+    if (source.empty()) return;
+    Addr b = addr_of(source, 0);
+    if (bind(s.fd, reinterpret_cast<sockaddr*>(&b.ss), b.len) != 0)
+        fail("setup: bind ", source, ": ", errno_name(errno));
+}
+
+// connect(2) on a fresh socket of `family` (the address's own by default),
+// bound to `source` first if given: 0 or errno.
+int connect_errno(int type, const std::string& text, uint16_t port, int family = 0, const std::string& source = "") {
     Addr a = addr_of(text, port);
     Socket s(family ? family : a.family, type);
+    bind_source(s, source);
     return connect(s.fd, reinterpret_cast<sockaddr*>(&a.ss), a.len) == 0 ? 0 : errno;
 }
 
 // sendto(2) of one byte on a fresh, unconnected socket.
-int sendto_errno(int type, const std::string& text, uint16_t port, int flags = 0, int family = 0) {
+int sendto_errno(int type, const std::string& text, uint16_t port, int flags = 0, int family = 0,
+                 const std::string& source = "") {
     Addr a = addr_of(text, port);
     Socket s(family ? family : a.family, type);
+    bind_source(s, source);
     return sendto(s.fd, "x", 1, flags | MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&a.ss), a.len) >= 0 ? 0 : errno;
 }
 
@@ -289,6 +301,33 @@ TEST("connect: the unspecified address (0.0.0.0, ::) is matched as the loopback 
     expect_errno(connect_errno(SOCK_STREAM, "::", port), EPERM, "connect([::])");
     check_fields(bw.next_verdict("connect([::])"),
                  connect_event("deny", "t", p.rule("deny"), "::", port, "tcp", "inet6", "connect"));
+    bw.stop_and_check();
+}
+
+TEST("connect: bind(denied) + connect(0.0.0.0) is decided as the bound source the kernel sends to") {
+    Fixture fx;
+    const uint16_t port = base_port();
+    Listener no("127.0.0.9", port), ok("127.0.0.10", port);
+    auto p = connect_policy(fx, "", "[[connect]] # deny\ncidrs = [\"127.0.0.9\"]\naction = \"deny\"\n");
+    Bulwark bw({{fx.pol}});
+    require_connect_hooks(bw.wait_ready({"marker", "t"}));
+
+    expect_errno(connect_errno(SOCK_STREAM, "0.0.0.0", port, 0, "127.0.0.9"), EPERM,
+                 "bind(127.0.0.9) + connect(0.0.0.0)");
+    check_fields(bw.next_verdict("bind(127.0.0.9) + connect(0.0.0.0)"),
+                 connect_event("deny", "t", p.rule("deny"), "0.0.0.0", port, "tcp", "inet", "connect"));
+    expect_errno(sendto_errno(SOCK_DGRAM, "0.0.0.0", port, 0, 0, "127.0.0.9"), EPERM,
+                 "bind(127.0.0.9) + sendto(0.0.0.0) over UDP");
+    check_fields(bw.next_verdict("bind(127.0.0.9) + sendto(0.0.0.0)"),
+                 connect_event("deny", "t", p.rule("deny"), "0.0.0.0", port, "udp", "inet", "sendmsg"));
+    expect_errno(connect_errno(SOCK_STREAM, "::ffff:0.0.0.0", port, 0, "::ffff:127.0.0.9"), EPERM,
+                 "bind([::ffff:127.0.0.9]) + connect([::ffff:0.0.0.0])");
+    check_fields(bw.next_verdict("bind([::ffff:127.0.0.9]) + connect([::ffff:0.0.0.0])"),
+                 connect_event("deny", "t", p.rule("deny"), "::ffff:0.0.0.0", port, "tcp", "inet6", "connect"));
+    // Controls: bound elsewhere, the same call reaches the listener there.
+    expect_errno(connect_errno(SOCK_STREAM, "0.0.0.0", port, 0, "127.0.0.10"), 0,
+                 "bind(127.0.0.10) + connect(0.0.0.0)");
+    fx.no_event_for(bw, "bind(127.0.0.10) + connect(0.0.0.0)");
     bw.stop_and_check();
 }
 
