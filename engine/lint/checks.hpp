@@ -29,6 +29,9 @@ void overlap_checks(Context& ctx);
 void lockout_checks(Context& ctx);
 // Overlapping port ranges.
 void connect_checks(Context& ctx);
+// Ways out of an enforcing policy's scope that bulwark does not close:
+// cgroup moves, uid changes, programs started, mounts, file handles.
+void scope_checks(Context& ctx);
 // [[monitor.*]] tables: paths through symlinks, missing or of the wrong
 // type, users unknown here, kill for root, overlapping port ranges.
 void monitor_checks(Context& ctx);

@@ -125,6 +125,7 @@ Diagnostics lint_policies(const std::vector<Policy>& policies, const SystemView&
         run(lint::overlap_checks, true);
         run(lint::lockout_checks, true);
         run(lint::connect_checks, true);
+        run(lint::scope_checks, true);
     }
     std::vector<std::string> files;
     for (const Policy& p : policies) files.push_back(p.file);

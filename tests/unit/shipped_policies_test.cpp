@@ -66,9 +66,11 @@ TEST_CASE("shipped policies: lint finds no error and no mistake in them")
         CHECK(!d.has_errors());
         for (const Diagnostic& x : d.all()) {
             if (x.severity != Severity::warning) continue;
-            // Only what this machine lacks may be warned about.
+            // Only what this machine lacks, and the ways out of a scope this
+            // version of bulwark does not close, may be warned about.
             const bool machine_dependent = x.message.find("on this machine") != std::string::npos ||
-                                           x.message.find("goes through the symlink") != std::string::npos;
+                                           x.message.find("goes through the symlink") != std::string::npos ||
+                                           x.message.find("in this version of bulwark") != std::string::npos;
             CHECK_MESSAGE(machine_dependent, format(x));
         }
     }
