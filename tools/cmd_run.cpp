@@ -1,14 +1,18 @@
 // bulwark run: load, enforce, monitor, report (docs/operations.md). Prints
-// {"type":"ready"} once the policy set is live (and tells systemd READY=1);
+// {"type":"ready"} once the policy set is live (and tells systemd READY=1),
+// and again after each reload (SIGHUP, or `bulwark reload` on the control
+// socket, which also serves `status` and `stop`: live_engine.hpp);
 // a {"type":"stats"} line every --stats-interval seconds and a
 // {"type":"lost"} line as soon as events are lost; on SIGINT/SIGTERM
-// detaches every hook, drains the ring buffer, prints {"type":"stats"} and
-// exits 0. SIGUSR1 reopens the events file. Options also come from
+// (or `bulwark stop`) detaches every hook, drains the ring buffer, prints
+// {"type":"stats"} and exits 0. SIGUSR1 reopens the events file. Options also come from
 // /etc/bulwark/bulwark.toml (run_config.hpp). BPF-LSM objects load only for
 // rules (monitor/run_plan.hpp).
 #include "backend_choice.hpp"
 #include "commands.hpp"
 #include "compile/system_view.hpp"
+#include "daemon/control_server.hpp"
+#include "daemon/status.hpp"
 #include "events/decoder.hpp"
 #include "events/ocsf.hpp"
 #include "events/service_lines.hpp"
@@ -20,6 +24,7 @@
 #include "kernel/policy_publisher.hpp"
 #include "kernel/probe.hpp"
 #include "kernel/stats_reporter.hpp"
+#include "live_engine.hpp"
 #include "metrics/http_server.hpp"
 #include "metrics/prometheus.hpp"
 #include "monitor/run_plan.hpp"
@@ -44,23 +49,6 @@ namespace po = boost::program_options;
 
 namespace bulwark {
 namespace {
-
-std::string ready_line(uint32_t generation, const char* mode, const MapImage& image,
-                       const std::vector<std::string>& programs, const Backends& backends)
-{
-    std::vector<std::string> names;
-    for (const auto& p : image.policies) names.push_back(p.name);
-    std::string line;
-    JsonLine(line)
-        .field("type", "ready")
-        .field("generation", generation)
-        .field("mode", mode)
-        .field("policies", names)
-        .field("programs", programs)
-        .raw("backends", backends.json())
-        .end();
-    return line;
-}
 
 // The kernel must enforce the rules given to BPF-LSM: when it cannot,
 // say which rules stand in the way and what else would run them.
@@ -92,7 +80,7 @@ bool bpf_stats_enabled()
 int cmd_run(const Args& args)
 {
     std::vector<std::string> policies, backend;
-    std::string events = "-", config;
+    std::string events = "-", config, socket = kDefaultControlSocket;
     EventsFormat format;
     RingBufferMb ring_mb;
     ListenAddress metrics;
@@ -105,7 +93,10 @@ int cmd_run(const Args& args)
         "monitor event as a JSON line. PATH is a policy file or a directory of *.toml.\n"
         "Options also come from /etc/bulwark/bulwark.toml (or --config FILE): each key\n"
         "is a long option name below; an option given here overrides its key.\n"
-        "SIGTERM or SIGINT detaches everything; SIGUSR1 reopens the events file.\n\n"
+        "SIGTERM, SIGINT or `bulwark stop` detaches everything; SIGHUP or `bulwark reload`\n"
+        "re-reads the policies and swaps the whole set atomically (a set with errors is\n"
+        "refused, the previous one stays); `bulwark status` says what is in force;\n"
+        "SIGUSR1 reopens the events file.\n\n"
         "examples:\n"
         "  bulwark run --policy policies/default --events -\n"
         "  bulwark run --policy web.toml --audit --events /var/log/bulwark.jsonl\n"
@@ -123,6 +114,7 @@ int cmd_run(const Args& args)
         "stats-interval", po::value(&stats_interval), "seconds between stats lines (default 60; 0: at exit only)")(
         "ring-buffer-mb", po::value(&ring_mb), "event ring buffer size in MiB, a power of two (default 4)")(
         "metrics", po::value(&metrics), "serve Prometheus metrics at http://ADDRESS:PORT/metrics (default off)")(
+        "socket", po::value(&socket), "control socket for reload, status, stop (default /run/bulwark/control.sock)")(
         "verbose,v", po::bool_switch(&verbose), "libbpf debug output on stderr");
     po::variables_map vm;
     try {
@@ -135,7 +127,7 @@ int cmd_run(const Args& args)
         if (file.empty() && ::access(kDefaultConfig, F_OK) == 0) file = kDefaultConfig;
         if (!file.empty()) {
             Diagnostics diags;
-            apply_config_file(file, desc, ConfigPaths{{"policy", "events"}}, vm, diags);
+            apply_config_file(file, desc, ConfigPaths{{"policy", "events", "socket"}}, vm, diags);
             if (diags.has_errors()) {
                 diags.print(std::cerr);
                 return exit_usage;
@@ -165,6 +157,12 @@ int cmd_run(const Args& args)
     std::signal(SIGPIPE, SIG_IGN);
 
     boost::asio::io_context io;
+    // Before anything is loaded: a SIGHUP that comes early waits for the
+    // loop instead of ending the process.
+    boost::asio::signal_set hangup(io, SIGHUP);
+    // Bound before the writer's thread exists (it sets the umask for the
+    // bind); refuses to start when another bulwark answers there.
+    ControlServer control(io, socket);
     FdSink sink(events);
     std::optional<OcsfTranslator> ocsf;
     SinkWriter::Transform transform;
@@ -186,15 +184,13 @@ int cmd_run(const Args& args)
     EventStream stream(io, programs.maps().fd("events"), decoder, writer);
     stream_ptr = &stream;
 
-    auto image = std::make_shared<const MapImage>(std::move(compiled->image));
-    decoder.add_generation(publisher.generation() + 1, image);  // before records can name it
-    const uint32_t generation = publisher.publish(*image);
-    const int64_t generation_since = unix_now_ns();
+    LiveEngine engine({policies, options, backends, plan.objects, control.path()}, programs, publisher, decoder, writer);
+    engine.start(std::move(*compiled));
 
     const int stats_fd = programs.maps().fd("stats");
     auto snapshot = [&] {
         StatsLine s;
-        s.generation = generation;
+        s.generation = engine.generation();
         s.decoded = decoder.counters();
         s.kernel = read_stats(stats_fd);
         s.sink = writer.counters();
@@ -210,8 +206,10 @@ int cmd_run(const Args& args)
             m.kernel = read_stats(stats_fd);
             m.decoded = decoder.counters();
             m.sink = writer.counters();
-            m.generation = generation;
-            m.generation_since_ns = generation_since;
+            m.generation = engine.generation();
+            m.generation_since_ns = engine.generation_since_ns();
+            m.reloads_ok = engine.reloads_ok();
+            m.reloads_failed = engine.reloads_failed();
             m.now_ns = unix_now_ns();
             m.attached = programs.attached();
             m.missing = programs.missing();
@@ -224,16 +222,32 @@ int cmd_run(const Args& args)
         metrics_server->start();
     }
 
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int) {
-        if (ec) return;
+    // An orderly stop: SIGINT, SIGTERM or `bulwark stop`.
+    bool stopping = false;
+    auto shutdown = [&] {
+        if (stopping) return;
+        stopping = true;
         sd_notify("STOPPING=1");
+        control.stop();
         programs.detach();
         stream.stop();
         reporter.stop();
         if (metrics_server) metrics_server->stop();
+        hangup.cancel();
         io.stop();
+    };
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (!ec) shutdown();
     });
+    std::function<void()> wait_hangup = [&] {
+        hangup.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec || stopping) return;
+            engine.reload("SIGHUP");
+            wait_hangup();
+        });
+    };
+    wait_hangup();
     boost::asio::signal_set reopen(io, SIGUSR1);
     std::function<void()> wait_reopen = [&] {
         reopen.async_wait([&](const boost::system::error_code& ec, int) {
@@ -243,28 +257,41 @@ int cmd_run(const Args& args)
         });
     };
     wait_reopen();
+    control.start([&](ControlCommand command) -> ControlReply {
+        switch (command) {
+        case ControlCommand::status: return {status_json(engine.status())};
+        case ControlCommand::reload: return {engine.reload("bulwark reload").line};
+        case ControlCommand::stop: return {stopping_line(engine.generation()), true, [&] { shutdown(); }};
+        }
+        return {control_error("unknown command")};
+    });
 
     stream.start();
     reporter.start();
-    const char* mode = audit ? "audit" : plan.enforcement ? "enforce" : "monitor";
-    writer.submit(ready_line(generation, mode, *image, programs.attached(), backends));
     // One write: the sink writer's thread may be saying something on stderr too.
     std::ostringstream say;
-    say << "bulwark: " << (audit ? "auditing " : plan.enforcement ? "enforcing " : "monitoring ")
-        << image->policies.size() << " policies (generation " << generation << ") through";
+    const std::string& mode = engine.mode();
+    say << "bulwark: " << (mode == "enforce" ? "enforcing " : mode == "audit" ? "auditing " : "monitoring ")
+        << engine.policy_count() << " policies (generation " << engine.generation() << ") through";
     for (const auto& p : programs.attached()) say << ' ' << p;
+    if (!programs.missing().empty()) {
+        say << "; hooks this kernel lacks:";
+        for (const auto& p : programs.missing()) say << ' ' << p;
+    }
     if (metrics_server) say << "; metrics at http://" << metrics_server->local_endpoint() << "/metrics";
-    say << "; SIGTERM or Ctrl-C detaches\n";
+    say << "; control socket " << control.path() << "; SIGTERM or Ctrl-C detaches\n";
     std::cerr << say.str() << std::flush;
     // The policy set is live in the kernel: only now may a service manager
     // believe bulwark is up.
-    sd_notify("READY=1\nSTATUS=" + std::string(mode) + ", generation " + std::to_string(generation));
+    sd_notify("READY=1\nSTATUS=" + mode + ", generation " + std::to_string(engine.generation()));
 
     io.run();
     programs.detach();
     stream.drain();
     reporter.write_final();
     writer.close();
+    // `bulwark stop` returns once everything is detached and written.
+    control.close_held();
     return writer.ever_failed() ? exit_failure : exit_ok;
 }
 

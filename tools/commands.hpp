@@ -16,5 +16,9 @@ int cmd_probe(const Args& args);
 int cmd_explain(const Args& args);
 int cmd_test(const Args& args);
 int cmd_report(const Args& args);
+// The control socket's clients (cmd_control.cpp).
+int cmd_reload(const Args& args);
+int cmd_stop(const Args& args);
+int cmd_status(const Args& args);
 
 }  // namespace bulwark

@@ -23,6 +23,9 @@ const std::map<std::string, Command>& commands()
         {"explain", {bulwark::cmd_explain, "the verdict on one operation, the deciding rule, and why"}},
         {"test", {bulwark::cmd_test, "run the [[test]] cases of policies; N passed, N failed"}},
         {"report", {bulwark::cmd_report, "summarise a dry run's events; suggest allow rules"}},
+        {"reload", {bulwark::cmd_reload, "make the running bulwark re-read its policies (atomic swap)"}},
+        {"stop", {bulwark::cmd_stop, "orderly stop of the running bulwark: detach everything"}},
+        {"status", {bulwark::cmd_status, "what the running bulwark has in force, and its counters"}},
     };
     return table;
 }
@@ -39,6 +42,7 @@ void usage(std::ostream& out)
            "  bulwark explain --policy policies/default --uid 1000 exec /tmp/payload\n"
            "  bulwark compile --policy web.toml --dump\n"
            "  bulwark report /var/log/bulwark.jsonl --policy web.toml --suggest\n"
+           "  sudo bulwark reload && sudo bulwark status\n"
            "\n`bulwark <command> --help` describes each command; man -l man/bulwark.1 all of them.\n";
 }
 

@@ -6,18 +6,26 @@
 
 namespace bulwark {
 
-std::optional<Compiled> load_and_compile(const std::vector<std::string>& paths, const CompileOptions& options,
-                                         std::ostream& diag_out)
+CompileOutcome compile_policies(const std::vector<std::string>& paths, const CompileOptions& options)
 {
+    CompileOutcome out;
     ParseResult parsed = load_policies(paths);
-    parsed.diagnostics.print(diag_out);
-    if (parsed.diagnostics.has_errors()) return std::nullopt;
+    out.diagnostics.append(parsed.diagnostics);
+    if (parsed.diagnostics.has_errors()) return out;
 
     RealSystem system;
     CompileResult compiled = compile(parsed.policies, system, options);
-    compiled.diagnostics.print(diag_out);
-    if (!compiled.image) return std::nullopt;
-    return Compiled{std::move(parsed.policies), std::move(*compiled.image)};
+    out.diagnostics.append(compiled.diagnostics);
+    if (compiled.image) out.compiled = Compiled{std::move(parsed.policies), std::move(*compiled.image)};
+    return out;
+}
+
+std::optional<Compiled> load_and_compile(const std::vector<std::string>& paths, const CompileOptions& options,
+                                         std::ostream& diag_out)
+{
+    CompileOutcome out = compile_policies(paths, options);
+    out.diagnostics.print(diag_out);
+    return std::move(out.compiled);
 }
 
 }  // namespace bulwark

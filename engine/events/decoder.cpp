@@ -53,9 +53,10 @@ void EventDecoder::add_generation(uint32_t generation, std::shared_ptr<const Map
         g.monitor_rules.push_back(image->monitors.rule_location(r));
     g.image = std::move(image);
     images_[generation] = std::move(g);
-    // Records of a generation older than the previous one cannot still be
-    // in flight once its successor has been live for a whole reload.
-    while (images_.size() > 3) {
+    // Records wait in the ring buffer while the sink is slow, and reloads
+    // may come in quick succession (a control socket loop): the images of
+    // the last kKeptGenerations stay, so their records still name their rule.
+    while (images_.size() > kKeptGenerations) {
         add_counts(images_.begin()->second, retired_);
         images_.erase(images_.begin());
     }

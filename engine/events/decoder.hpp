@@ -37,6 +37,8 @@ struct VerdictCount {
 
 class EventDecoder {
 public:
+    static constexpr size_t kKeptGenerations = 8;  // images kept, the live one included
+
     explicit EventDecoder(CgroupNames& cgroups) : cgroups_(cgroups) {}
 
     void add_generation(uint32_t generation, std::shared_ptr<const MapImage> image);

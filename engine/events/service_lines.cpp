@@ -14,6 +14,35 @@ int64_t unix_now_ns()
     return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+std::string ready_line(const ReadyLine& r)
+{
+    std::string out;
+    JsonLine line(out);
+    line.field("type", "ready")
+        .field("generation", r.generation)
+        .field("mode", r.mode)
+        .field("reason", r.reason)
+        .field("policies", r.policies)
+        .field("programs", r.programs)
+        .field("missing_hooks", r.missing_hooks);
+    if (!r.backends.empty()) line.raw("backends", r.backends);
+    line.end();
+    return out;
+}
+
+std::string reload_failed_line(const ReloadFailedLine& r)
+{
+    std::string out;
+    JsonLine(out)
+        .field("type", "reload-failed")
+        .field("time", rfc3339_utc(r.now_ns))
+        .field("generation", r.generation)
+        .field("reason", r.reason)
+        .field("errors", r.errors)
+        .end();
+    return out;
+}
+
 std::string lost_line(const LostLine& l)
 {
     std::string out;

@@ -1,4 +1,6 @@
 // The lines bulwark writes about itself, beside the kernel's events:
+// {"type":"ready"} (a policy set went live: at start, after each reload),
+// {"type":"reload-failed"} (a reload was refused; the old set stays),
 // {"type":"stats"} (every --stats-interval seconds and at exit) and
 // {"type":"lost"} (events lost in the ring buffer or in the sink).
 // docs/events.md lists every field; these are the only writers of them.
@@ -12,6 +14,25 @@
 #include <vector>
 
 namespace bulwark {
+
+struct ReadyLine {
+    uint32_t generation = 0;
+    std::string mode;                        // enforce | audit | monitor
+    std::string reason;                      // "start", "SIGHUP", "bulwark reload", ...
+    std::vector<std::string> policies;       // names
+    std::vector<std::string> programs;       // attached
+    std::vector<std::string> missing_hooks;  // this kernel lacks them
+    std::string backends;                    // {"file":...,"exec":...,"connect":...} (Backends::json)
+};
+std::string ready_line(const ReadyLine& r);
+
+struct ReloadFailedLine {
+    int64_t now_ns = 0;
+    uint32_t generation = 0;            // the one still live
+    std::string reason;
+    std::vector<std::string> errors;    // "file:line:col: error: ..."
+};
+std::string reload_failed_line(const ReloadFailedLine& r);
 
 struct LostLine {
     const char* where = "ring-buffer";  // "ring-buffer" | "sink"

@@ -1,5 +1,6 @@
 #include "monitor/run_plan.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 namespace bulwark {
@@ -27,7 +28,10 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
     RunPlan plan;
     std::array<std::vector<std::string>, 3> rules;  // by RuleKind
     auto add = [&](RuleKind k, std::string what) { rules[static_cast<size_t>(k)].push_back(std::move(what)); };
+    std::vector<std::string> with_rules;  // names of the policies that decide something
+    auto count = [&] { return rules[0].size() + rules[1].size() + rules[2].size(); };
     for (const Policy& p : policies) {
+        const size_t rules_before = count();
         for (const auto& r : p.files) add(RuleKind::file, where(r.pos, "[[file]]"));
         for (const auto& r : p.execs) add(RuleKind::exec, where(r.pos, "[[exec]]"));
         for (const auto& r : p.connects) add(RuleKind::connect, where(r.pos, "[[connect]]"));
@@ -40,6 +44,7 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
             if (!d->given || d->action == Action::allow) continue;
             add(kind, where(d->pos, name));
         }
+        if (count() > rules_before) with_rules.push_back(p.name);
     }
     const auto& mon = image.monitors;
     plan.monitors = !mon.empty();
@@ -69,6 +74,14 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
         if (m == Mechanism::fanotify) plan.fanotify.push_back(k);
         if (m == Mechanism::none) plan.refused_kinds.push_back(k);
     }
+    bool enforcing = false, any = false;
+    for (const auto& info : image.policies) {
+        if (!with_rules.empty() && std::find(with_rules.begin(), with_rules.end(), info.name) == with_rules.end())
+            continue;
+        any = true;
+        enforcing |= info.mode == Mode::enforce;
+    }
+    plan.mode = !plan.enforcement ? "monitor" : enforcing || !any ? "enforce" : "audit";
     if (mon.has(BW_MON_FILE)) plan.objects.push_back("monitor_file");
     if (mon.has(BW_MON_SYSCALLS)) plan.objects.push_back("monitor_syscalls");
     if (mon.has(BW_MON_PROCESS)) plan.objects.push_back("monitor_process");

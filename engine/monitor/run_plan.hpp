@@ -26,8 +26,14 @@ struct RunPlan {
     std::vector<RuleKind> fanotify;      // kinds the fanotify backend decides
     std::vector<std::string> refused;    // rules of kinds no backend here decides
     std::vector<RuleKind> refused_kinds; // ... and their kinds (Backends::why says why)
+    // What the set really does (the ready line's "mode"): "enforce" when a
+    // policy with rules enforces, "audit" when every policy with rules only
+    // reports (its mode, or --audit; with no rules at all: every policy),
+    // "monitor" when there are monitors and no rules.
+    std::string mode;
 };
 
+// `image` after --audit: its policies' modes are the effective ones.
 // `backends`: which mechanism decides each kind (default: BPF-LSM for all).
 RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, const Backends& backends = {});
 

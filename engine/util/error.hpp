@@ -30,6 +30,7 @@ enum ExitCode : int {
     exit_usage = 2,           // bad invocation
     exit_unsupported = 3,     // the kernel cannot enforce what was asked
     exit_failure = 4,         // anything else that failed
+    exit_not_running = 5,     // reload/stop/status: no bulwark answers on the control socket
 };
 
 std::string errno_text(int err);  // "Operation not permitted (EPERM)"

@@ -24,6 +24,8 @@ public:
     JsonLine& field(std::string_view key, const std::vector<std::string>& values);
     JsonLine& raw(std::string_view key, std::string_view json);  // value already JSON
     void end() { out_ += "}\n"; }
+    // The object without the newline: a value to nest with raw().
+    void close() { out_ += '}'; }
 
 private:
     void key(std::string_view k);

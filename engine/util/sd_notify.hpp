@@ -3,7 +3,8 @@
 // ("@name" is the abstract namespace). bulwark says READY=1 once its
 // policy set is live, RELOADING=1 / READY=1 around a reload, STOPPING=1 on
 // an orderly stop. Without $NOTIFY_SOCKET (not under systemd) it does
-// nothing.
+// nothing. Never blocks: a manager whose queue is full (one that does not
+// read) loses the notification rather than stalling the engine's loop.
 #pragma once
 
 #include <string_view>

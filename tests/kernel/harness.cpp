@@ -313,9 +313,19 @@ std::string self_exe()
 
 Bulwark::Bulwark(const std::vector<std::string>& policies, const std::vector<std::string>& extra)
 {
+    static int instances = 0;
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     std::vector<std::string> args{bulwark_binary(), "run", "--events", "-", "--ring-buffer-mb", "1"};
+    // A control socket of its own, never the host's /run/bulwark: other
+    // bulwarks (other tests, another checkout's) may run at the same time.
+    bool own_socket = false;
+    for (const auto& e : extra) own_socket |= e == "--socket";
+    if (!own_socket) {
+        args.push_back("--socket");
+        args.push_back("/tmp/bulwark-kernel-test-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(++instances) + ".sock");
+    }
     for (const auto& p : policies) {
         args.push_back("--policy");
         args.push_back(p);

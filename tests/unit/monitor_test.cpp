@@ -9,6 +9,7 @@
 #include "monitor/run_plan.hpp"
 #include "monitor/syscall_table.hpp"
 #include "policy/parser.hpp"
+#include "util/json_value.hpp"
 
 #include <doctest/doctest.h>
 
@@ -758,4 +759,49 @@ TEST_CASE("monitor decoder: records become type \"monitor\" lines naming policy 
         CHECK(out.empty());
         CHECK(f.decoder.counters().malformed == 1);
     }
+}
+
+TEST_CASE("decoder: a record of an older generation names that generation's rule")
+{
+    CgroupNames cgroups{""};
+    EventDecoder decoder{cgroups};
+    auto image = [](const std::string& text) { return std::make_shared<const MapImage>(compile_texts({text}).image()); };
+    // Generation 1 has its monitor at line 3; every later one at line 5.
+    decoder.add_generation(1, image("[policy]\nname = \"d\"\n[[monitor.file]]\npaths = [\"/etc/passwd\"]\n"));
+    const std::string later = "[policy]\nname = \"d\"\n\n\n[[monitor.file]]\npaths = [\"/etc/passwd\"]\n";
+    for (uint32_t g = 2; g <= EventDecoder::kKeptGenerations; ++g) decoder.add_generation(g, image(later));
+    auto rule_of = [&](uint32_t generation) {
+        bw_mon_file_event e{};
+        fill_header(e.m, BW_MON_FILE, 0);
+        e.m.h.generation = generation;
+        std::string out;
+        REQUIRE(decoder.decode(&e, sizeof e, out));
+        auto v = JsonValue::parse(out.substr(0, out.size() - 1));
+        REQUIRE(v);
+        return v->str("rule");
+    };
+    CHECK(rule_of(1) == "p0.toml:3");  // seven reloads later
+    CHECK(rule_of(EventDecoder::kKeptGenerations) == "p0.toml:5");
+    decoder.add_generation(EventDecoder::kKeptGenerations + 1, image(later));
+    CHECK(rule_of(1) == "");           // retired: its records cannot still be in flight
+}
+
+TEST_CASE("run plan: mode says what really holds")
+{
+    const std::string deny = "[[file]]\npaths = [\"/etc/shadow\"]\naction = \"deny\"\n";
+    auto plan_of = [&](const std::vector<std::string>& texts, bool audit = false) {
+        CompileOptions o;
+        o.global_audit = audit;
+        auto c = compile_texts(texts, o);
+        return plan_run(c.policies, c.image()).mode;
+    };
+    CHECK(plan_of({"[policy]\nname = \"a\"\n" + deny}) == "enforce");
+    CHECK(plan_of({"[policy]\nname = \"a\"\n" + deny}, true) == "audit");
+    CHECK(plan_of({"[policy]\nname = \"a\"\nmode = \"audit\"\n" + deny}) == "audit");
+    // One enforcing policy among audit ones: enforcing.
+    CHECK(plan_of({"[policy]\nname = \"a\"\nmode = \"audit\"\n" + deny, "[policy]\nname = \"b\"\n" + deny}) == "enforce");
+    // An enforcing policy of monitors only blocks nothing: the audit one decides the mode.
+    CHECK(plan_of({"[policy]\nname = \"a\"\nmode = \"audit\"\n" + deny,
+                   "[policy]\nname = \"m\"\n[[monitor.file]]\npaths = [\"/x\"]\n"}) == "audit");
+    CHECK(plan_of({"[policy]\nname = \"m\"\n[[monitor.file]]\npaths = [\"/x\"]\n"}) == "monitor");
 }

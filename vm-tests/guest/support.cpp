@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -311,6 +313,11 @@ Bulwark::Bulwark(const RunOptions& opts) {
     if (opts.audit) args.push_back("--audit");
     args.push_back("--events");
     args.push_back(opts.events);
+    socket_ = opts.socket;
+    if (!socket_.empty()) {
+        args.push_back("--socket");
+        args.push_back(socket_);
+    }
     for (const auto& a : opts.extra) args.push_back(a);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -459,24 +466,79 @@ Json Bulwark::next_verdict(const std::string& after, int timeout_ms) {
     }
 }
 
-int Bulwark::stop() {
-    if (reaped_) return status_;
-    kill(pid_, SIGTERM);
+int Bulwark::finish(const char* how) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStopTimeoutMs);
-    while (!eof_) {
+    for (;;) {  // what is buffered (read while a command ran), then the rest
         long long left = ms_left(deadline);
         if (left <= 0) break;
         auto line = next_line(static_cast<int>(left));
-        if (line) tail_.push_back(*line);
+        if (line)
+            tail_.push_back(*line);
+        else if (eof_)
+            break;
     }
     long long left = ms_left(deadline);
     if (!reap(static_cast<int>(left > 0 ? left : 0))) {
         kill(pid_, SIGKILL);
         waitpid(pid_, &status_, 0);
         reaped_ = true;
-        fail("bulwark did not exit within ", kStopTimeoutMs / 1000, " s of SIGTERM (killed); stderr: ", stderr_text());
+        fail("bulwark did not exit within ", kStopTimeoutMs / 1000, " s of ", how, " (killed); stderr: ", stderr_text());
     }
     return status_;
+}
+
+int Bulwark::stop() {
+    if (reaped_) return status_;
+    kill(pid_, SIGTERM);
+    return finish("SIGTERM");
+}
+
+int Bulwark::stop_by_command() {
+    if (reaped_) return status_;
+    CommandResult r = control("stop");
+    if (!r.exited_with(0)) {
+        stop();
+        fail("bulwark stop: ", r.describe(), "; bulwark's stderr: ", stderr_text());
+    }
+    if (r.out.find("stopped") == std::string::npos) fail("bulwark stop said: ", r.out);
+    return finish("bulwark stop");
+}
+
+bool Bulwark::fill(int timeout_ms) {
+    if (eof_) return false;
+    pollfd p{out_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1) return false;
+    char buf[65536];
+    ssize_t r = read(out_, buf, sizeof buf);
+    if (r == 0) eof_ = true;
+    if (r > 0) buf_.append(buf, static_cast<size_t>(r));
+    return r > 0;
+}
+
+CommandResult Bulwark::control(const std::string& command, const std::vector<std::string>& args, int timeout_ms) {
+    std::vector<std::string> all = {command};
+    all.insert(all.end(), args.begin(), args.end());
+    if (!socket_.empty()) {
+        all.push_back("--socket");
+        all.push_back(socket_);
+    }
+    // While the command runs, this bulwark's output is read (a full pipe
+    // would stall bulwark's writer, and `stop` waits for it to exit).
+    return run_command(all, timeout_ms, -1, [this] {
+        if (!fill(20) && eof_) poll(nullptr, 0, 20);
+    });
+}
+
+Json Bulwark::next_of_type(const std::string& type, int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        long long left = ms_left(deadline);
+        auto line = left > 0 ? next_line(static_cast<int>(left)) : std::nullopt;
+        if (!line) fail("no \"", type, "\" line within ", timeout_ms / 1000, " s; stderr: ", stderr_text());
+        auto j = Json::parse(*line);
+        if (j && j->str("type") == type) return *j;
+        others_.push_back(*line);
+    }
 }
 
 int Bulwark::wait_exit(int timeout_ms) {
@@ -497,17 +559,18 @@ int Bulwark::wait_exit(int timeout_ms) {
     return status_;
 }
 
-void Bulwark::stop_and_check() {
-    int st = stop();
+void Bulwark::stop_and_check(StopBy by) {
+    const char* how = by == StopBy::command ? "bulwark stop" : "SIGTERM";
+    int st = by == StopBy::command ? stop_by_command() : stop();
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        fail("after SIGTERM bulwark ", describe_exit(), " (want exit 0); stderr: ", stderr_text());
+        fail("after ", how, " bulwark ", describe_exit(), " (want exit 0); stderr: ", stderr_text());
     bool stats = false;
     for (const auto& l : tail_) {
         auto j = Json::parse(l);
         if (j && j->str("type") == "stats") stats = true;
         if (j && j->str("type") == "verdict") fail("unexpected event after the test's operations: ", l);
     }
-    if (!stats) fail("no {\"type\":\"stats\"} line after SIGTERM (got ", tail_.size(), " lines)");
+    if (!stats) fail("no {\"type\":\"stats\"} line after ", how, " (got ", tail_.size(), " lines)");
 }
 
 // ---- expectations -------------------------------------------------------------
@@ -582,6 +645,90 @@ void Fixture::no_event_for(Bulwark& bw, const std::string& what, bool audit) con
     Json ev = bw.next_verdict("the marker open");
     if (ev.str("path") != marker) fail("expected no event for ", what, ", got: ", ev.line());
     check_event(ev, expect_self(audit ? "would-deny" : "deny", "marker", marker_policy.rule("marker"), marker, "read"));
+}
+
+// ---- commands -------------------------------------------------------------------
+
+std::string CommandResult::describe() const {
+    std::string e = err;
+    while (!e.empty() && e.back() == '\n') e.pop_back();
+    for (char& c : e)
+        if (c == '\n') c = '|';
+    if (WIFEXITED(status)) return cat("exit ", WEXITSTATUS(status), ": ", e);
+    return cat("wait status ", status, ": ", e);
+}
+
+CommandResult run_command(const std::vector<std::string>& args, int timeout_ms, int uid,
+                          const std::function<void()>& pump) {
+    require_bulwark();
+    static int n = 0;
+    const std::string base = cat(test_dir(), "/cmd-", getpid(), "-", ++n);
+    std::vector<std::string> argv_s = {kBulwark};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int out = open((base + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int err = open((base + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0 || err < 0) fail("cannot create ", base, ".out/.err");
+    pid_t pid = fork();
+    if (pid < 0) fail("fork: ", errno_name(errno));
+    if (pid == 0) {
+        dup2(out, 1);
+        dup2(err, 2);
+        if (uid >= 0 && (setgid(static_cast<gid_t>(uid)) != 0 || setuid(static_cast<uid_t>(uid)) != 0)) _exit(126);
+        execv(kBulwark, argv.data());
+        _exit(127);
+    }
+    close(out);
+    close(err);
+    CommandResult r;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        pid_t got = waitpid(pid, &r.status, WNOHANG);
+        if (got == pid) break;
+        if (ms_left(deadline) <= 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &r.status, 0);
+            fail("bulwark ", args.empty() ? "" : args[0], " still running after ", timeout_ms / 1000, " s (killed)");
+        }
+        if (pump)
+            pump();
+        else
+            poll(nullptr, 0, 10);
+    }
+    r.out = read_file(base + ".out");
+    r.err = read_file(base + ".err");
+    note(cat("$ bulwark", [&] { std::string a; for (const auto& s : args) a += " " + s; return a; }(), " -> ",
+             r.describe(), " | ", r.out));
+    return r;
+}
+
+CommandResult run_bulwark(const std::vector<std::string>& args, int timeout_ms, int uid) {
+    return run_command(args, timeout_ms, uid, nullptr);
+}
+
+NotifySocket::NotifySocket() {
+    path = test_dir() + "/notify.sock";
+    fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) fail("notify socket: ", errno_name(errno));
+    setenv("NOTIFY_SOCKET", path.c_str(), 1);
+}
+
+NotifySocket::~NotifySocket() {
+    unsetenv("NOTIFY_SOCKET");
+    if (fd >= 0) close(fd);
+}
+
+std::string NotifySocket::next(int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1) return "";
+    char buf[512] = {};
+    ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
 // ---- forked helpers -----------------------------------------------------------

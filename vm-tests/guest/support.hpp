@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <functional>
 #include <map>
@@ -78,6 +79,34 @@ struct RunOptions {
     bool audit = false;                 // --audit
     std::string events = "-";           // --events (the pipe the test reads, by default)
     std::vector<std::string> extra = {};  // more arguments for bulwark run
+    // --socket: the test's own control socket, by default; "" passes no
+    // --socket (bulwark's default, /run/bulwark/control.sock).
+    std::string socket = test_dir() + "/control.sock";
+};
+
+// A command run to its end: /bin/bulwark ARGS..., stdout and stderr captured.
+struct CommandResult {
+    int status = -1;  // wait status
+    std::string out, err;
+    bool exited_with(int code) const { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+    std::string describe() const;  // "exit 1: <stderr on one line>"
+};
+// Runs /bin/bulwark with `args` (as `uid` when >= 0); fails after timeout_ms.
+CommandResult run_bulwark(const std::vector<std::string>& args, int timeout_ms, int uid = -1);
+// The same, calling `pump` (which must return within ~20 ms) while it waits.
+CommandResult run_command(const std::vector<std::string>& args, int timeout_ms, int uid,
+                          const std::function<void()>& pump);
+
+// A systemd-style notification socket: bulwark's $NOTIFY_SOCKET while it lives.
+struct NotifySocket {
+    NotifySocket();
+    ~NotifySocket();
+    NotifySocket(const NotifySocket&) = delete;
+    NotifySocket& operator=(const NotifySocket&) = delete;
+    // The next datagram, or "" after timeout_ms.
+    std::string next(int timeout_ms);
+    int fd = -1;
+    std::string path;
 };
 
 class Bulwark {
@@ -88,6 +117,13 @@ public:
     Bulwark& operator=(const Bulwark&) = delete;
 
     pid_t pid() const { return pid_; }
+    const std::string& socket() const { return socket_; }  // "" : the default
+    // `bulwark COMMAND [ARGS] --socket S` (this instance's socket) run to its
+    // end, while this bulwark's output keeps being read (kept for next_line).
+    CommandResult control(const std::string& command, const std::vector<std::string>& args = {},
+                          int timeout_ms = kStopTimeoutMs);
+    // The next line of `type` (other lines are kept in others()); fails on timeout.
+    Json next_of_type(const std::string& type, int timeout_ms = kEventTimeoutMs);
     // Reads lines up to the ready event; checks mode, generation, policies, programs.
     Json wait_ready(const std::vector<std::string>& policies, const std::string& mode = "enforce");
     // The next line, or nullopt on timeout or end of output.
@@ -96,8 +132,12 @@ public:
     Json next_verdict(const std::string& after, int timeout_ms = kEventTimeoutMs);
     // SIGTERM, read the rest of the output, reap. Returns the wait status.
     int stop();
-    // stop() and require exit status 0 and a stats line.
-    void stop_and_check();
+    // `bulwark stop` (requires its exit 0: it returns once bulwark has
+    // detached), read the rest of the output, reap. Returns the wait status.
+    int stop_by_command();
+    // Stop (`bulwark stop`, or SIGTERM) and require exit status 0 and a stats line.
+    enum class StopBy { command, sigterm };
+    void stop_and_check(StopBy by = StopBy::command);
     // For a bulwark expected to exit on its own: read its output to the end
     // (kept in tail_lines()) and reap it. Fails if it is still running after timeout_ms.
     int wait_exit(int timeout_ms);
@@ -109,7 +149,10 @@ public:
 
 private:
     bool reap(int timeout_ms);
+    bool fill(int timeout_ms);  // read what is there into buf_; false on timeout
+    int finish(const char* how);  // read to the end, reap (SIGKILL after kStopTimeoutMs)
     pid_t pid_ = -1;
+    std::string socket_;
     int out_ = -1;
     int pidfd_ = -1;
     bool eof_ = false;

@@ -540,7 +540,7 @@ TEST("run: SIGTERM detaches, prints stats, exits 0") {
     bw.wait_ready({"marker", "t"});
     expect_open(t.secret, O_RDONLY, EPERM);
     check_event(bw.next_verdict("open(secret)"), t.denied("read"));
-    bw.stop_and_check();
+    bw.stop_and_check(Bulwark::StopBy::sigterm);
     expect_open(t.secret, O_RDONLY, 0, "after bulwark stopped");
     expect_open(t.fx.marker, O_RDONLY, 0, "after bulwark stopped");
 }
@@ -561,6 +561,6 @@ TEST("self: bulwark keeps working under a policy that denies every open") {
     std::string status = "/proc/" + std::to_string(getpid()) + "/status";
     expect_open(status, O_RDONLY, EPERM, "under \"/\"");
     check_event(bw.next_verdict("open(/proc/PID/status)"), expect_self("deny", "all", p.rule("deny"), status, "read"));
-    bw.stop_and_check();
+    bw.stop_and_check(Bulwark::StopBy::sigterm);  // "/" denies the client's exec too
     expect_open(f, O_RDONLY, 0, "after bulwark stopped");
 }

@@ -21,34 +21,6 @@ using namespace guest;
 
 namespace {
 
-// A systemd-style notification socket: bulwark's $NOTIFY_SOCKET.
-struct NotifySocket {
-    int fd = -1;
-    std::string path;
-    NotifySocket() {
-        path = test_dir() + "/notify.sock";
-        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_un a{};
-        a.sun_family = AF_UNIX;
-        std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
-        if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
-            fail("notify socket: ", errno_name(errno));
-        setenv("NOTIFY_SOCKET", path.c_str(), 1);
-    }
-    ~NotifySocket() {
-        unsetenv("NOTIFY_SOCKET");
-        if (fd >= 0) close(fd);
-    }
-    // The next datagram, or "" after timeout_ms.
-    std::string next(int timeout_ms) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, timeout_ms) != 1) return "";
-        char buf[512] = {};
-        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
-        return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-    }
-};
-
 std::string deny_policy(const std::string& name, const std::string& path) {
     return cat("[policy]\nname = \"", name, "\"\n\n[[file]] # deny\npaths = [\"", path, "\"]\naction = \"deny\"\n");
 }

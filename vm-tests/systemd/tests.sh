@@ -8,6 +8,7 @@
 TESTS="ready
 events
 hardening
+reload
 restart-after-stop
 crash"
 
@@ -16,6 +17,7 @@ name_of() {
         ready) echo "systemd: Type=notify: when systemd says bulwark.service is active, the denials hold" ;;
         events) echo "systemd: the service writes ready and deny events to /var/log/bulwark/events.jsonl" ;;
         hardening) echo "systemd: each hardening directive holds on the running service, and it still enforces" ;;
+        reload) echo "systemd: systemctl reload swaps the set (ExecReload=bulwark reload); a broken set fails the reload and the old one stays" ;;
         restart-after-stop) echo "systemd: systemctl stop detaches; systemctl start returns only once it enforces again" ;;
         crash) echo "systemd: a crash (SIGSEGV) restarts the service (Restart=on-failure) and the denials hold again" ;;
     esac
@@ -99,6 +101,36 @@ t_hardening() {
     [ "$(stat -c %i /proc/$pid/root/root)" = "$(stat -c %i /root)" ] || { why="the service sees another /root"; return 1; }
     [ "$(stat -c %i /proc/$pid/root/tmp)" = "$(stat -c %i /tmp)" ] || { why="the service sees another /tmp"; return 1; }
     for f in $SECRETS; do denied "$f" || return 1; done
+}
+
+t_reload() {
+    other=/srv/bwt/other
+    echo other >"$other"
+    readable "$other" || return 1
+    cat >/etc/bulwark/policies.d/zz-reload.toml <<TOML
+[policy]
+name = "reload-test"
+
+[[file]]
+paths = ["$other"]
+action = "deny"
+TOML
+    systemctl reload bulwark.service || { why="systemctl reload failed: $(journalctl -u bulwark -n 5 --no-pager 2>&1)"; return 1; }
+    denied "$other" || return 1
+    for f in $SECRETS; do denied "$f" || return 1; done
+    [ "$(prop StatusText)" = "enforce, generation 2" ] || { why="after reload StatusText=$(prop StatusText)"; return 1; }
+    /usr/sbin/bulwark status --json >/tmp/status.json || { why="bulwark status failed"; return 1; }
+    grep -q '"generation":2,.*"reason":"bulwark reload"' /tmp/status.json || { why="status: $(cat /tmp/status.json)"; return 1; }
+    echo 'actoin = "deny"' >>/etc/bulwark/policies.d/zz-reload.toml
+    if systemctl reload bulwark.service 2>/dev/null; then why="systemctl reload of a broken set succeeded"; return 1; fi
+    active || { why="after a refused reload bulwark.service is $(systemctl is-active bulwark.service)"; return 1; }
+    denied "$other" || return 1
+    for f in $SECRETS; do denied "$f" || return 1; done
+    case $(prop StatusText) in *"generation 2 (the last reload failed)"*) ;; *) why="StatusText=$(prop StatusText)"; return 1 ;; esac
+    rm /etc/bulwark/policies.d/zz-reload.toml
+    systemctl reload bulwark.service || { why="systemctl reload after the fix failed"; return 1; }
+    readable "$other" || return 1
+    [ "$(prop StatusText)" = "enforce, generation 3" ] || { why="StatusText=$(prop StatusText)"; return 1; }
 }
 
 t_restart_after_stop() {

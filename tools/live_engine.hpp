@@ -1,0 +1,83 @@
+// The live policy set of `bulwark run`: publishes a compiled set (at start)
+// and re-reads, compiles and publishes the whole set again on a reload
+// (SIGHUP, `bulwark reload`), in one atomic step through the two-slot
+// generation machinery (docs/decisions/002-generations.md). A reload that
+// fails anywhere — parsing, compiling, a map that cannot be filled — writes
+// a reload-failed line and leaves the live set exactly as it was: the new
+// set is compiled completely before any map is touched, filled only into
+// the slot that is not live, and made live by the one flip at the end.
+// Also the keeper of what `bulwark status` reports (daemon/status.hpp).
+#pragma once
+
+#include "backend/backends.hpp"
+#include "daemon/status.hpp"
+#include "events/decoder.hpp"
+#include "events/sink_writer.hpp"
+#include "kernel/bpf_programs.hpp"
+#include "kernel/policy_publisher.hpp"
+#include "policy_loading.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bulwark {
+
+struct LiveSetup {
+    std::vector<std::string> policy_paths;  // --policy, re-read on each reload
+    CompileOptions options;                 // --audit
+    Backends backends;                      // --backend: the mechanism of each kind
+    std::vector<std::string> objects;       // the BPF objects loaded at start (RunPlan::objects)
+    std::string socket;                     // the control socket's path, for status
+};
+
+struct ReloadOutcome {
+    bool ok = false;
+    std::string line;  // the ready or the reload-failed line (also written to the events)
+};
+
+class LiveEngine {
+public:
+    LiveEngine(LiveSetup setup, BpfPrograms& programs, PolicyPublisher& publisher, EventDecoder& decoder,
+               SinkWriter& writer);
+
+    // Publishes the set compiled at start and writes its ready line.
+    void start(Compiled compiled);
+    // Re-read the policy paths, compile, publish; writes the ready or the
+    // reload-failed line and says it on stderr and to systemd.
+    ReloadOutcome reload(const std::string& reason);
+
+    uint32_t generation() const { return live_.generation; }
+    int64_t generation_since_ns() const { return live_.since_ns; }
+    const std::string& mode() const { return live_.mode; }
+    size_t policy_count() const { return live_.files.size(); }
+    uint64_t reloads_ok() const { return reloads_ok_; }
+    uint64_t reloads_failed() const { return reloads_failed_; }
+    // Everything `bulwark status` shows, counters read now.
+    StatusSnapshot status() const;
+
+private:
+    struct Live {
+        uint32_t generation = 0;
+        int64_t since_ns = 0;
+        std::string mode, reason;
+        std::vector<PolicyFileStatus> files;
+    };
+    // Publish; returns the ready line. Throws Error (nothing changed).
+    std::string publish(Compiled compiled, const std::string& reason);
+    // Why the BPF objects loaded at start cannot hold `compiled`, or "".
+    std::string unloadable(const Compiled& compiled) const;
+    ReloadOutcome refuse(const std::string& reason, std::vector<std::string> errors);
+
+    LiveSetup setup_;
+    BpfPrograms& programs_;
+    PolicyPublisher& publisher_;
+    EventDecoder& decoder_;
+    SinkWriter& writer_;
+    Live live_;
+    int64_t started_ns_;
+    ReloadStatus last_reload_;
+    uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
+};
+
+}  // namespace bulwark
