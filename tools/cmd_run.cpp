@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "compile/system_view.hpp"
 #include "daemon/control_server.hpp"
+#include "daemon/path_watch.hpp"
 #include "daemon/status.hpp"
 #include "events/decoder.hpp"
 #include "events/ocsf.hpp"
@@ -185,6 +186,11 @@ int cmd_run(const Args& args)
     stream_ptr = &stream;
 
     LiveEngine engine({policies, options, backends, plan.objects, control.path()}, programs, publisher, decoder, writer);
+    // Rules follow their files: a rule path's directory entry that changes
+    // republishes the set (daemon/path_watch.hpp).
+    PathWatcher watcher(io, [&](const std::string& path) { engine.reload("rule path changed: " + path); },
+                        std::chrono::milliseconds(100));
+    engine.on_rule_paths([&](const std::vector<std::string>& paths) { watcher.watch(paths); });
     engine.start(std::move(*compiled));
 
     const int stats_fd = programs.maps().fd("stats");
@@ -229,6 +235,7 @@ int cmd_run(const Args& args)
         stopping = true;
         sd_notify("STOPPING=1");
         control.stop();
+        watcher.stop();
         programs.detach();
         stream.stop();
         reporter.stop();

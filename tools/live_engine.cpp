@@ -47,6 +47,26 @@ void say(const std::string& text)
 
 }  // namespace
 
+std::vector<std::string> rule_paths(const std::vector<Policy>& policies)
+{
+    std::vector<std::string> out;
+    auto add = [&](const std::vector<Located>& values) {
+        for (const auto& v : values) out.push_back(v.value);
+    };
+    for (const Policy& p : policies) {
+        add(p.scope.executables);
+        for (const auto& r : p.files) {
+            add(r.paths);
+            add(r.prefixes);
+        }
+        for (const auto& r : p.execs) {
+            add(r.paths);
+            add(r.prefixes);
+        }
+    }
+    return out;
+}
+
 LiveEngine::LiveEngine(LiveSetup setup, BpfPrograms& programs, PolicyPublisher& publisher, EventDecoder& decoder,
                        SinkWriter& writer)
     : setup_(std::move(setup)),
@@ -76,6 +96,7 @@ std::string LiveEngine::publish(Compiled compiled, const std::string& reason)
     Live next;
     next.mode = plan.mode;
     next.reason = reason;
+    next.rule_paths = rule_paths(compiled.policies);
     for (const auto& p : compiled.image.policies)
         next.files.push_back({p.name, p.file, file_sha256(p.file), p.mode == Mode::audit ? "audit" : "enforce"});
 
@@ -86,6 +107,7 @@ std::string LiveEngine::publish(Compiled compiled, const std::string& reason)
     next.generation = publisher_.publish(*image);
     next.since_ns = unix_now_ns();
     live_ = std::move(next);
+    if (on_paths_) on_paths_(live_.rule_paths);
 
     ReadyLine ready;
     ready.generation = live_.generation;
@@ -123,6 +145,7 @@ ReloadOutcome LiveEngine::refuse(const std::string& reason, std::vector<std::str
 ReloadOutcome LiveEngine::reload(const std::string& reason)
 {
     sd_notify("RELOADING=1\nMONOTONIC_USEC=" + monotonic_usec() + "\nSTATUS=reloading (" + reason + ")");
+    if (on_paths_) on_paths_(live_.rule_paths);
     CompileOutcome out;
     try {
         out = compile_policies(setup_.policy_paths, setup_.options);

@@ -17,6 +17,7 @@
 #include "kernel/policy_publisher.hpp"
 #include "policy_loading.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,11 @@ public:
     // reload-failed line and says it on stderr and to systemd.
     ReloadOutcome reload(const std::string& reason);
 
+    // Called with the paths the live set's rules name: after each publish,
+    // and again at the start of each reload (so that a directory created
+    // since is watched before the set is compiled: daemon/path_watch.hpp).
+    void on_rule_paths(std::function<void(const std::vector<std::string>&)> hook) { on_paths_ = std::move(hook); }
+
     uint32_t generation() const { return live_.generation; }
     int64_t generation_since_ns() const { return live_.since_ns; }
     const std::string& mode() const { return live_.mode; }
@@ -62,6 +68,7 @@ private:
         int64_t since_ns = 0;
         std::string mode, reason;
         std::vector<PolicyFileStatus> files;
+        std::vector<std::string> rule_paths;
     };
     // Publish; returns the ready line. Throws Error (nothing changed).
     std::string publish(Compiled compiled, const std::string& reason);
@@ -78,6 +85,11 @@ private:
     int64_t started_ns_;
     ReloadStatus last_reload_;
     uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
+    std::function<void(const std::vector<std::string>&)> on_paths_;
 };
+
+// Every path the rules of `policies` name (file and exec paths and
+// prefixes, scope executables), as written.
+std::vector<std::string> rule_paths(const std::vector<Policy>& policies);
 
 }  // namespace bulwark

@@ -5,6 +5,7 @@
 #include "daemon/control_client.hpp"
 #include "daemon/control_protocol.hpp"
 #include "daemon/control_server.hpp"
+#include "daemon/path_watch.hpp"
 #include "daemon/status.hpp"
 #include "events/service_lines.hpp"
 #include "util/json_value.hpp"
@@ -258,4 +259,42 @@ TEST_CASE("control socket: a stale socket is replaced; a bad request answered wi
     JsonValue v = parsed(std::string(buf, size_t(n)));
     CHECK(v.str("type") == "error");
     if (::getuid() == 0) CHECK(v.str("error").find("unknown command \"restart\"") != std::string::npos);
+}
+
+TEST_CASE("path watch: the directory to watch for each rule path")
+{
+    TempDir dir;
+    std::filesystem::create_directories(dir.path + "/etc/cron.d");
+    const WatchPoints w = watch_points(
+        {dir.path + "/etc/cron.d/", dir.path + "/etc/shadow", dir.path + "/missing/deeper/file", "/", "relative"});
+    CHECK(w.at(dir.path + "/etc").at("cron.d") == dir.path + "/etc/cron.d/");
+    CHECK(w.at(dir.path + "/etc").at("shadow") == dir.path + "/etc/shadow");
+    // Directories that do not exist yet: the nearest ancestor, for the next name.
+    CHECK(w.at(dir.path).at("missing") == dir.path + "/missing/deeper/file");
+    CHECK(w.size() == 2);
+}
+
+TEST_CASE("path watch: a rule directory deleted and recreated calls back once; other names do not")
+{
+    TempDir dir;
+    const std::string d = dir.path + "/d";
+    std::filesystem::create_directories(d);
+    boost::asio::io_context io;
+    std::vector<std::string> calls;
+    PathWatcher watcher(io, [&](const std::string& p) { calls.push_back(p); }, std::chrono::milliseconds(50));
+    watcher.watch({d + "/"});
+    CHECK(watcher.directories() == 1);
+    std::filesystem::create_directories(dir.path + "/unrelated");
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    auto run_for = [&](int ms) {
+        io.restart();
+        io.run_for(std::chrono::milliseconds(ms));
+    };
+    run_for(500);
+    CHECK(calls == std::vector<std::string>{d + "/"});  // the delete and the create: one burst
+    std::filesystem::create_directories(dir.path + "/unrelated2");
+    run_for(200);
+    CHECK(calls.size() == 1);
+    watcher.stop();
 }

@@ -12,7 +12,10 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "framework.hpp"
 #include "support.hpp"
@@ -294,4 +297,57 @@ TEST("live: status --json and text; the default socket is 0600 in a 0700 /run/bu
     require(lstat("/run/bulwark/control.sock", &st) != 0, "the control socket is still there after bulwark stop");
     r = run_bulwark({"status"}, kEventTimeoutMs);
     require(r.exited_with(5) && r.err.find("no bulwark is running") != std::string::npos, "status after stop: ", r.describe());
+}
+
+TEST("live: rules follow files: a denied directory deleted and recreated outside the scope is denied again") {
+    Fixture fx;
+    const std::string cg = cat("/sys/fs/cgroup/bwt-follow-", getpid());
+    if (mkdir(cg.c_str(), 0755) != 0) fail("mkdir ", cg, ": ", errno_name(errno));
+    struct RemoveCgroup {
+        std::string dir;
+        ~RemoveCgroup() { rmdir(dir.c_str()); }
+    } remove_cg{cg};
+    const std::string d = fx.data + "/d", f = d + "/f";
+    make_dirs(d);
+    write_file(f, "f\n");
+    auto pol = write_policy(fx.pol + "/live.toml",
+                            cat("[policy]\nname = \"live\"\n\n[scope]\ncgroup = [\"", cg.substr(std::strlen("/sys/fs/cgroup")),
+                                "\"]\n\n[[file]] # deny\nprefixes = [\"", d, "/\"]\naction = \"deny\"\n"));
+    Bulwark bw({{fx.pol}});
+    bw.wait_ready({"marker", "live"});
+    auto in_scope = [&] {
+        return run_child([&] {
+            write_file(cg + "/cgroup.procs", "0\n");
+            return open_errno(f, O_RDONLY);
+        });
+    };
+    require(in_scope().code == EPERM, "before: the child in scope was not denied");
+    require(bw.next_verdict("before").str("rule") == pol.rule("deny"), "before: wrong rule");
+
+    // Outside the scope (this process): delete the tree, make it again.
+    expect_open(f, O_RDONLY, 0, "outside the scope");
+    if (system(cat("rm -rf ", d).c_str()) != 0) fail("rm -rf ", d);
+    const auto t0 = std::chrono::steady_clock::now();
+    make_dirs(d);
+    write_file(f, "new\n");
+    Json ready = bw.next_of_type("ready", kReloadTimeoutMs);
+    const auto window = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    require(ready.str("reason") == "rule path changed: " + d + "/", "ready reason: ", ready.line());
+    require(ready.num("generation") >= 2, "ready: ", ready.line());
+    note(cat("rules follow files: ready line ", window, " ms after the directory was recreated (generation ",
+             ready.num("generation"), ")"));
+    // A burst may take two generations (the delete, then the create): wait for the last one.
+    while (true) {
+        auto line = bw.next_line(500);
+        if (!line) break;
+        auto j = Json::parse(*line);
+        if (j && j->str("type") == "ready") ready = *j;
+    }
+    ChildResult r = in_scope();
+    require(r.code == EPERM, "the recreated directory's file: child in scope gave ", errno_name(r.code),
+            " (want EPERM) after generation ", ready.num("generation"));
+    Json ev = bw.next_verdict("after");
+    require(ev.str("rule") == pol.rule("deny") && ev.str("path") == f && ev.str("verdict") == "deny", "event: ", ev.line());
+    require(window < 5000, "the new generation came ", window, " ms after the change (want < 5 s)");
+    bw.stop_and_check();
 }
