@@ -185,7 +185,8 @@ int cmd_run(const Args& args)
     EventStream stream(io, programs.maps().fd("events"), decoder, writer);
     stream_ptr = &stream;
 
-    LiveEngine engine({policies, options, backends, plan.objects, control.path()}, programs, publisher, decoder, writer);
+    LiveEngine engine({policies, options, backends, plan.objects, plan.programs, control.path()}, programs, publisher,
+                      decoder, writer);
     // Rules follow their files: a rule path's directory entry that changes
     // republishes the set (daemon/path_watch.hpp).
     PathWatcher watcher(io, [&](const std::string& path) { engine.reload("rule path changed: " + path); },

@@ -82,11 +82,14 @@ std::string LiveEngine::unloadable(const Compiled& compiled) const
 {
     const RunPlan plan = plan_run(compiled.policies, compiled.image, setup_.backends);
     std::string missing;
-    for (const auto& o : plan.objects)
-        if (std::find(setup_.objects.begin(), setup_.objects.end(), o) == setup_.objects.end())
-            missing += (missing.empty() ? "" : ", ") + o;
+    auto lacking = [&](const std::vector<std::string>& wanted, const std::vector<std::string>& loaded) {
+        for (const auto& w : wanted)
+            if (std::find(loaded.begin(), loaded.end(), w) == loaded.end()) missing += (missing.empty() ? "" : ", ") + w;
+    };
+    lacking(plan.objects, setup_.objects);
+    lacking(plan.programs, setup_.programs);
     if (missing.empty()) return "";
-    return "the new set needs BPF objects this bulwark did not load at start (" + missing +
+    return "the new set needs BPF programs this bulwark did not load at start (" + missing +
            "): restart bulwark to load them (bulwark run loads only what its first set needs)";
 }
 

@@ -29,6 +29,7 @@ struct LiveSetup {
     CompileOptions options;                 // --audit
     Backends backends;                      // --backend: the mechanism of each kind
     std::vector<std::string> objects;       // the BPF objects loaded at start (RunPlan::objects)
+    std::vector<std::string> programs;      // and their LSM programs (RunPlan::programs)
     std::string socket;                     // the control socket's path, for status
 };
 

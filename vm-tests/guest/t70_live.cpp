@@ -144,6 +144,18 @@ TEST("live: a broken reload keeps the old set and reports every diagnostic; a fi
     expect_open(a, O_RDONLY, 0, "generation 2 allows a");
     expect_open(b, O_RDONLY, EPERM, "generation 2 denies b");
     check_event(bw.next_verdict("open(b)"), expect_self("deny", "live", v2.rule("deny0"), b, "read"));
+
+    // A set that needs hooks this bulwark did not load (exec rules; it
+    // started with file rules only) is refused, saying to restart.
+    write_file(fx.data + "/prog", "#!/bin/sh\n", 0755);
+    write_file(fx.pol + "/exec.toml", cat("[policy]\nname = \"ex\"\n\n[[exec]]\npaths = [\"", fx.data, "/prog\"]\naction = \"deny\"\n"));
+    r = bw.control("reload", {}, kReloadTimeoutMs);
+    require(r.exited_with(1) && r.err.find("did not load at start") != std::string::npos &&
+                r.err.find("restart bulwark") != std::string::npos,
+            "reload needing the exec hooks: ", r.describe());
+    require(bw.next_of_type("reload-failed").num("generation") == 2, "reload-failed generation");
+    expect_open(b, O_RDONLY, EPERM, "generation 2 still in force");
+    check_event(bw.next_verdict("open(b) again"), expect_self("deny", "live", v2.rule("deny0"), b, "read"));
     bw.stop_and_check();
 }
 
