@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -467,16 +468,24 @@ Json Bulwark::next_verdict(const std::string& after, int timeout_ms) {
 }
 
 int Bulwark::finish(const char* how) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStopTimeoutMs);
+    // Bounded: kStopTimeoutMs without a line (a hung bulwark), ten times
+    // that in all. Not a bound on a long but flowing output: every line is
+    // also copied to the slow serial console.
+    const auto now = std::chrono::steady_clock::now();
+    const auto cap = now + std::chrono::milliseconds(10 * kStopTimeoutMs);
+    auto deadline = now + std::chrono::milliseconds(kStopTimeoutMs);
     for (;;) {  // what is buffered (read while a command ran), then the rest
-        long long left = ms_left(deadline);
+        long long left = ms_left(std::min(deadline, cap));
         if (left <= 0) break;
         auto line = next_line(static_cast<int>(left));
-        if (line)
+        if (line) {
             tail_.push_back(*line);
-        else if (eof_)
+            deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStopTimeoutMs);
+        } else if (eof_) {
             break;
+        }
     }
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStopTimeoutMs);
     long long left = ms_left(deadline);
     if (!reap(static_cast<int>(left > 0 ? left : 0))) {
         kill(pid_, SIGKILL);
