@@ -1,5 +1,6 @@
 #include "backend_choice.hpp"
 
+#include "kernel/bpf_handles.hpp"
 #include "kernel/probe.hpp"
 #include "util/error.hpp"
 
@@ -24,6 +25,24 @@ void require_backends(const RunPlan& plan, const Backends& backends)
                 std::string(plan.monitors ? "monitors run without BPF-LSM; " : "") +
                     "see bulwark probe for what this kernel offers; remove those rules, or run them where a "
                     "backend decides them",
+                exit_unsupported);
+}
+
+void require_lsm_hooks(const RunPlan& plan)
+{
+    BtfPtr vmlinux(btf__load_vmlinux_btf());
+    if (!vmlinux) return;  // require_enforcement has said why nothing can load
+    const auto missing =
+        required_missing(plan, [&](const std::string& hook) { return lsm_hook_exists(vmlinux.get(), hook); });
+    if (missing.empty()) return;
+    std::string hooks, rules;
+    for (const auto& h : missing) hooks += (hooks.empty() ? "" : ", ") + h;
+    for (const auto& r : plan.lsm_rules)
+        if (r.find("[[file]]") != std::string::npos || r.find("[defaults] file") != std::string::npos)
+            rules += (rules.empty() ? "" : ", ") + r;
+    throw Error("this kernel has no LSM hook " + hooks + ", which these rules need: " + rules,
+                "the path_* hooks come with CONFIG_SECURITY_PATH=y; narrow the rules' access to rights this "
+                "kernel can decide (e.g. access = [\"read\"]), or run on a kernel that has the hooks",
                 exit_unsupported);
 }
 

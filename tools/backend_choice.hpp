@@ -19,4 +19,9 @@ Backends choose_run_backends(const std::vector<std::string>& values);
 // here decides, and why.
 void require_backends(const RunPlan& plan, const Backends& backends);
 
+// Throws Error (exit_unsupported) naming the LSM hooks the plan needs that
+// this kernel lacks (a path_* hook without CONFIG_SECURITY_PATH), and the
+// [[file]] rules: a right without its hook would be silently weaker.
+void require_lsm_hooks(const RunPlan& plan);
+
 }  // namespace bulwark

@@ -1,5 +1,6 @@
 #include "compile/compiler.hpp"
 
+#include "compile/columns.hpp"
 #include "compile/connect_compiler.hpp"
 #include "compile/exec_compiler.hpp"
 #include "compile/path_compiler.hpp"
@@ -13,7 +14,9 @@ uint8_t file_columns(uint8_t access)
 {
     uint8_t cols = 0;
     if (access & access_read) cols |= 1u << BW_COL_READ;
-    if (access & access_write) cols |= 1u << BW_COL_WRITE;
+    // `write` means nothing in the tree changes: its content, and its names
+    // (create, delete, rename) and metadata, decided by bpf/lsm/file_ops.bpf.c.
+    if (access & access_write) cols |= kChangeColumnBits;
     return cols;
 }
 

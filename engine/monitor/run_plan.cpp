@@ -11,17 +11,44 @@ std::string where(const SourcePos& pos, const char* what)
     return basename_of(pos.file) + ":" + std::to_string(pos.line) + " " + what;
 }
 
-// The BPF-LSM hooks of kind `k`, from the one "enforce" object.
-void add_lsm(RunPlan& plan, RuleKind k)
+// The BPF-LSM hooks of kind `k`, from the one "enforce" object; of the
+// file hooks beyond file_open, those of the columns some policy can decide.
+void add_lsm(RunPlan& plan, RuleKind k, const MapImage& image)
 {
     if (plan.objects.empty() || plan.objects.front() != "enforce") plan.objects.insert(plan.objects.begin(), "enforce");
     auto& p = plan.programs;
-    if (k == RuleKind::file) p.push_back("file_open");
+    if (k == RuleKind::file) {
+        p.push_back("file_open");
+        const bw_policy_set& set = image.policy_set;
+        for (const FileHook& h : kFileHooks)
+            if (set.can_deny[h.column] | set.can_audit[h.column]) p.push_back(h.hook);
+    }
     if (k == RuleKind::exec) p.insert(p.end(), {"bprm_check_security", "mmap_file", "file_mprotect"});
     if (k == RuleKind::connect) p.insert(p.end(), {"socket_connect", "socket_sendmsg"});
 }
 
 }  // namespace
+
+const FileHook kFileHooks[13] = {
+    {BW_COL_WRITE, "path_truncate", true},       {BW_COL_WRITE, "file_truncate", false},
+    {BW_COL_CREATE, "path_mknod", true},         {BW_COL_CREATE, "path_mkdir", true},
+    {BW_COL_CREATE, "path_symlink", true},       {BW_COL_DELETE, "path_unlink", true},
+    {BW_COL_DELETE, "path_rmdir", true},         {BW_COL_RENAME, "path_rename", true},
+    {BW_COL_RENAME, "path_link", true},          {BW_COL_METADATA, "path_chmod", true},
+    {BW_COL_METADATA, "path_chown", true},       {BW_COL_METADATA, "inode_setxattr", true},
+    {BW_COL_METADATA, "inode_removexattr", true},
+};
+
+std::vector<std::string> required_missing(const RunPlan& plan, const std::function<bool(const std::string&)>& exists)
+{
+    std::vector<std::string> out;
+    for (const auto& prog : plan.programs) {
+        bool optional = false;
+        for (const FileHook& h : kFileHooks) optional |= h.hook == prog && !h.required;
+        if (!optional && !exists(prog)) out.push_back(prog);
+    }
+    return out;
+}
 
 RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, const Backends& backends)
 {
@@ -55,7 +82,7 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
     plan.enforcement = any_rule || !plan.monitors;
     if (plan.enforcement && !any_rule) {
         plan.needs_lsm = backends[RuleKind::file] == Mechanism::bpf_lsm;
-        if (plan.needs_lsm) add_lsm(plan, RuleKind::file);
+        if (plan.needs_lsm) add_lsm(plan, RuleKind::file, image);
         else if (backends[RuleKind::connect] == Mechanism::cgroup_sock_addr) plan.objects.push_back("connect_cgroup");
     }
     for (RuleKind k : kRuleKinds) {
@@ -68,7 +95,7 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
         }
         if (m == Mechanism::bpf_lsm) {
             plan.needs_lsm = true;
-            add_lsm(plan, k);
+            add_lsm(plan, k, image);
         }
         if (m == Mechanism::cgroup_sock_addr) plan.objects.push_back("connect_cgroup");
         if (m == Mechanism::fanotify) plan.fanotify.push_back(k);

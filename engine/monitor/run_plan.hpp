@@ -8,6 +8,7 @@
 #include "compile/map_image.hpp"
 #include "policy/model.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,21 @@ struct RunPlan {
     // "monitor" when there are monitors and no rules.
     std::string mode;
 };
+
+// The hooks of [[file]] rights beyond opening (bpf/lsm/file_ops.bpf.c), by
+// the column they decide. `required`: a set whose policies decide the
+// column is refused on a kernel without the hook; file_truncate is not
+// (6.1 has none, and path_truncate decides ftruncate and O_TRUNC there).
+struct FileHook {
+    uint32_t column;
+    const char* hook;
+    bool required;
+};
+extern const FileHook kFileHooks[13];
+
+// The programs of `plan` this kernel lacks (`exists`: has the LSM hook)
+// that are not optional: the set cannot be enforced as written.
+std::vector<std::string> required_missing(const RunPlan& plan, const std::function<bool(const std::string&)>& exists);
 
 // `image` after --audit: its policies' modes are the effective ones.
 // `backends`: which mechanism decides each kind (default: BPF-LSM for all).

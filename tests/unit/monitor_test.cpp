@@ -112,6 +112,12 @@ std::string rule_at(const MapImage& image, const std::optional<MonitorHit>& h)
 
 constexpr uint64_t kAll = ~0ull;
 
+// file_open, then every hook of bpf/lsm/file_ops.bpf.c in kFileHooks order.
+const std::vector<std::string> kEveryFileHook = {
+    "file_open",  "path_truncate", "file_truncate", "path_mknod",     "path_mkdir",
+    "path_symlink", "path_unlink", "path_rmdir",    "path_rename",    "path_link",
+    "path_chmod", "path_chown",    "inode_setxattr", "inode_removexattr"};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -619,7 +625,29 @@ cidrs = ["::/0"]
     CHECK(plan.monitors);
     CHECK(plan.lsm_rules == std::vector<std::string>{"mix.toml:5 [[file]]", "mix.toml:4 [defaults] file"});
     CHECK(plan.objects == std::vector<std::string>{"enforce", "monitor_process", "monitor_connect"});
-    CHECK(plan.programs == std::vector<std::string>{"file_open"});
+    // A rule without access and a file default decide every right: every file hook.
+    CHECK(plan.programs == kEveryFileHook);
+}
+
+TEST_CASE("run plan: the file hooks of the rights a set decides")
+{
+    auto read = compile_texts({"[policy]\nname = \"r\"\n[[file]]\npaths = [\"/etc/shadow\"]\naccess = [\"read\"]\n"
+                               "action = \"deny\"\n"});
+    CHECK(plan_run(read.policies, read.image()).programs == std::vector<std::string>{"file_open"});
+    // write implies create, delete, rename, metadata (docs/decisions/009-file-rights.md).
+    auto write = compile_texts({"[policy]\nname = \"w\"\n[[file]]\nprefixes = [\"/etc/ssh/\"]\n"
+                                "access = [\"write\"]\naction = \"deny\"\n"});
+    CHECK(plan_run(write.policies, write.image()).programs == kEveryFileHook);
+}
+
+TEST_CASE("run plan: a hook this kernel lacks is refused unless optional")
+{
+    RunPlan plan;
+    plan.programs = {"file_open", "path_truncate", "file_truncate", "path_unlink", "path_rename"};
+    auto have = [](const std::string& h) { return h == "file_open" || h == "path_truncate"; };
+    // file_truncate is optional (6.1 has none; path_truncate decides ftruncate there).
+    CHECK(required_missing(plan, have) == std::vector<std::string>{"path_unlink", "path_rename"});
+    CHECK(required_missing(plan, [](const std::string&) { return true; }).empty());
 }
 
 TEST_CASE("run plan: only the hooks of the kinds a set's rules need")

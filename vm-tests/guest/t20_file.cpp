@@ -74,9 +74,10 @@ struct ExactDeny {
     Fixture fx;
     std::string secret = fx.data + "/secret";
     PolicyFile policy;
-    ExactDeny() {
+    // access: "" = any; "\"read\"" leaves link, rename and create to the test.
+    explicit ExactDeny(const std::string& access = "") {
         write_file(secret, "secret\n");
-        policy = write_policy(fx.pol + "/t.toml", policy_text("t", "", {{"deny", {secret}, {}}}));
+        policy = write_policy(fx.pol + "/t.toml", policy_text("t", "", {{"deny", {secret}, {}, "deny", access}}));
     }
     Expect denied(const std::string& access = "read", const std::vector<std::string>& paths = {}) const {
         Expect e = expect_self("deny", "t", policy.rule("deny"), secret, access);
@@ -448,7 +449,7 @@ TEST("alias: /proc/self/fd/N after an O_PATH open") {
 }
 
 TEST("alias: hardlink to a denied file") {
-    ExactDeny t;
+    ExactDeny t("\"read\"");  // read only: the link itself is allowed (t25 denies it under write)
     Bulwark bw({{t.fx.pol}});
     bw.wait_ready({"marker", "t"});
 
@@ -490,7 +491,7 @@ TEST("alias: bind mount of a denied prefix's directory") {
 }
 
 TEST("alias: file renamed over a denied name") {
-    ExactDeny t;
+    ExactDeny t("\"read\"");  // read only: the rename itself is allowed (t25 denies it under write)
     Bulwark bw({{t.fx.pol}});
     bw.wait_ready({"marker", "t"});
 
@@ -510,11 +511,12 @@ TEST("file: file created after start under a denied prefix") {
     Fixture fx;
     std::string deny = fx.data + "/deny/";
     make_dirs(fx.data + "/deny");
-    auto p = write_policy(fx.pol + "/t.toml", policy_text("t", "", {{"deny", {}, {deny}}}));
+    // read only: creating is allowed (t25 denies it under write).
+    auto p = write_policy(fx.pol + "/t.toml", policy_text("t", "", {{"deny", {}, {deny}, "deny", "\"read\""}}));
     Bulwark bw({{fx.pol}});
     bw.wait_ready({"marker", "t"});
 
-    // mknod creates without opening: nothing to decide, nothing to report.
+    // mknod creates without opening: nothing a read rule decides, nothing to report.
     std::string late = deny + "late";
     require(mknod(late.c_str(), S_IFREG | 0644, 0) == 0, "mknod: ", errno_name(errno));
     expect_open(late, O_RDONLY, EPERM);

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Deciding an operation that changes a tree (bpf/lsm/file_ops.bpf.c): the
+ * same scope, walk and fold of masks as file_open, at the entry a hook
+ * names — a dentry that may not exist yet (a create, the new name of a
+ * rename or link), decided by its directory's key plus its name exactly as
+ * an exact rule on a file not created yet is. The column decided is one
+ * BW_ACCESS_* bit (docs/decisions/009-file-rights.md).
+ * Mirrored by decide() in engine/explain/operation.cpp.
+ */
+#ifndef BULWARK_FILE_OPS_BPF_H
+#define BULWARK_FILE_OPS_BPF_H
+
+#include "decide.bpf.h"
+#include "events.bpf.h"
+
+#define BW_NAME_DEPTH 32             /* components an event's path names */
+
+/* One end of an operation: an entry and the mount it is seen through
+ * (NULL: not known, an inode hook on a filesystem mounted more than once). */
+struct bw_end {
+	struct dentry *d;
+	struct vfsmount *mnt;
+};
+
+/* Building an event's path: the components' names, leaf first, then the
+ * string, root first. Per CPU: 1.3 KiB is more than the stack holds. */
+struct bw_path_scratch {
+	__u64 names[BW_NAME_DEPTH];
+	char buf[2 * BW_PATH_MAX];   /* writes start below BW_PATH_MAX: bounded */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_path_scratch);
+} path_scratch SEC(".maps") __weak;
+
+/* The walk towards "/" that collects names (bpf_loop context). */
+struct bw_name_walk {
+	__u64 d;                     /* struct dentry * */
+	__u64 mnt;                   /* struct mount *, or 0: stop at the filesystem's root */
+	__u32 n;
+	__u32 complete;              /* reached "/" or the depth limit (not an unknown mount) */
+};
+
+static long bw_name_step(__u32 i, struct bw_name_walk *w)
+{
+	struct dentry *d = (struct dentry *)w->d, *parent = BPF_CORE_READ(d, d_parent);
+	struct bw_path_scratch *s;
+	__u32 zero = 0;
+
+	if (!parent || parent == d) {
+		struct mount *m = (struct mount *)w->mnt, *up;
+
+		if (!m)
+			return 1;
+		up = BPF_CORE_READ(m, mnt_parent);
+		if (!up || up == m) {
+			w->complete = 1;
+			return 1;
+		}
+		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		w->mnt = (__u64)up;
+		return 0;
+	}
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!s)
+		return 1;
+	if (w->n >= BW_NAME_DEPTH) {
+		w->complete = 1;     /* the names nearest "/" are left out: truncated */
+		return 1;
+	}
+	s->names[w->n & (BW_NAME_DEPTH - 1)] = (__u64)BPF_CORE_READ(d, d_name.name);
+	w->n++;
+	w->d = (__u64)parent;
+	return 0;
+}
+
+/* Appending the collected names, root first (bpf_loop context). */
+struct bw_name_join {
+	__u32 n;                     /* names left, the next is names[n - 1] */
+	__u32 off;                   /* bytes written */
+};
+
+static long bw_join_step(__u32 i, struct bw_name_join *j)
+{
+	struct bw_path_scratch *s;
+	__u32 zero = 0;
+	long len;
+
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!s || !j->n || j->off >= BW_PATH_MAX - 1)
+		return 1;
+	j->n--;
+	s->buf[j->off & (BW_PATH_MAX - 1)] = '/';
+	j->off++;
+	len = bpf_probe_read_kernel_str(&s->buf[j->off & (BW_PATH_MAX - 1)], BW_PATH_MAX,
+					(const void *)s->names[j->n & (BW_NAME_DEPTH - 1)]);
+	if (len > 1)
+		j->off += len - 1;
+	return 0;
+}
+
+/* The path of the dentry `d` seen through the vfsmount `mnt` (0: not
+ * known) as its mount tree names it, into `out` (BW_PATH_MAX). Probe
+ * reads only: callable with plain numbers, from a global function. */
+static __always_inline void bw_put_end_path(__u64 d, __u64 mnt, char *out, __u32 *flags, __u32 truncated,
+					    __u32 unknown)
+{
+	struct bw_name_walk w = { .d = d, .mnt = mnt ? bw_real_mount((struct vfsmount *)mnt) : 0 };
+	struct bw_name_join j = {};
+	struct bw_path_scratch *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!s) {
+		out[0] = '\0';
+		*flags |= unknown;
+		return;
+	}
+	bpf_loop(BW_WALK_MAX_DEPTH * 2, bw_name_step, &w, 0);
+	j.n = w.n;
+	bpf_loop(BW_NAME_DEPTH, bw_join_step, &j, 0);
+	if (!w.complete)
+		*flags |= unknown;
+	else if (j.n || w.n >= BW_NAME_DEPTH)
+		*flags |= truncated;
+	if (j.off >= BW_PATH_MAX) {
+		j.off = BW_PATH_MAX - 1;
+		*flags |= truncated;
+	}
+	if (!j.off)
+		s->buf[j.off++] = '/';
+	s->buf[j.off & (BW_PATH_MAX - 1)] = '\0';
+	bpf_probe_read_kernel(out, BW_PATH_MAX, s->buf);
+}
+
+/* A superblock's mounts: a list through mount.mnt_instance up to 6.12,
+ * a chain of mount.mnt_next_for_sb after (vmlinux.h is the newer). */
+struct super_block___list {
+	struct list_head s_mounts;
+} __attribute__((preserve_access_index));
+
+struct mount___list {
+	struct list_head mnt_instance;
+} __attribute__((preserve_access_index));
+
+/* The task's program, named by the walk: bpf_d_path is not allowed in
+ * these hooks (only in sleepable ones). */
+static __always_inline void bw_put_exe(struct bw_event_header *h)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct *mm = task->mm;
+	struct file *exe = mm ? mm->exe_file : NULL;
+
+	if (!exe) {
+		h->flags |= BW_EVENT_EXE_UNKNOWN;
+		return;
+	}
+	bw_put_end_path((__u64)exe->f_path.dentry, (__u64)exe->f_path.mnt, h->exe, &h->flags, BW_EVENT_EXE_UNKNOWN,
+			BW_EVENT_EXE_UNKNOWN);
+}
+
+/* The mount of a filesystem mounted exactly once; NULL otherwise. Inode
+ * hooks (setxattr) know a dentry but not the mount it was reached through. */
+static __always_inline struct vfsmount *bw_sole_mount(struct super_block *sb)
+{
+	__u64 m;
+
+	if (bpf_core_field_exists(struct mount___list, mnt_instance)) {
+		struct super_block___list *l = (void *)sb;
+		__u64 head = (__u64)sb + bpf_core_field_offset(struct super_block___list, s_mounts);
+		struct list_head *first = BPF_CORE_READ(l, s_mounts.next);
+
+		if (!first || (__u64)first == head || (__u64)BPF_CORE_READ(first, next) != head)
+			return NULL;
+		m = (__u64)first - bpf_core_field_offset(struct mount___list, mnt_instance);
+	} else {
+		struct mount *first = BPF_CORE_READ(sb, s_mounts);
+
+		if (!first || BPF_CORE_READ(first, mnt_next_for_sb))
+			return NULL;
+		m = (__u64)first;
+	}
+	return (struct vfsmount *)(m + bpf_core_field_offset(struct mount, mnt));
+}
+
+/* The file an entry names, by probe reads: zero for a name not created
+ * yet (a negative dentry has no inode, and the verifier would take a
+ * direct load through d_inode for one that cannot be NULL). */
+static __always_inline void bw_entry_facts(struct dentry *d, struct bw_inode_facts *f)
+{
+	struct inode *inode = BPF_CORE_READ(d, d_inode);
+
+	f->ino = inode ? BPF_CORE_READ(inode, i_ino) : 0;
+	f->dev = inode ? BPF_CORE_READ(inode, i_sb, s_dev) : 0;
+	f->nlink = inode ? BPF_CORE_READ(inode, __i_nlink) : 0;
+	f->mode = inode ? BPF_CORE_READ(inode, i_mode) : 0;
+	f->pad = 0;
+}
+
+/* The verdict at one end for column bit `access`. */
+static __always_inline int bw_decide_end(const struct bw_policy_set *set, __u32 slot, __u64 in,
+					 const struct bw_end *e, __u32 access, struct bw_walk *walk,
+					 struct bw_outcome *o)
+{
+	struct bw_path_query q = { .in = in, .slot = slot, .access = access };
+
+	q.end = bw_walk_dentry(e->d, e->mnt, slot, walk);
+	if (q.end == BW_WALK_ROOT && !e->mnt) {
+		/* No mount known: the walk stopped at its filesystem's root,
+		 * above which a rule could decide: fail closed. */
+		bw_count(BW_STAT_WALK_NO_MOUNT);
+		bw_fallback_rule(set, true, &walk->found);
+		walk->found.entry = BW_ENTRY_NO_MOUNT;
+		q.end = BW_WALK_FOUND;
+	}
+	bw_entry_facts(e->d, &q.inode);
+	return bw_decide_path(&q, &walk->found, o);
+}
+
+/* What an event says (bw_report_change). The kernel pointers travel as
+ * numbers in memory: a global function takes no pointer as a scalar, and
+ * reads them only through probe reads. */
+struct bw_change_report {
+	__u64 from_d, from_mnt;      /* struct dentry *, struct vfsmount * (0: not known) */
+	__u64 to_d, to_mnt;          /* rename, link: the new name; else 0 */
+	struct bw_outcome o;
+	__u32 generation;
+	__u32 op;                    /* enum bw_file_op */
+	__u32 call;                  /* enum bw_file_call */
+	__u32 pad;
+};
+
+/* Per CPU: on the stack, it and the walk would pass the 512 bytes that
+ * a program and the function it calls share. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_change_report);
+} change_scratch SEC(".maps") __weak;
+
+/* Reports `r` (bpf/lsm/file_ops.bpf.c). */
+extern int bw_report_change(const struct bw_change_report *r);
+
+/*
+ * The whole decision of a hook: an operation `op` by `call` on `from`
+ * (and, for rename and link, `to`), deciding column bit `access` at each
+ * end; the stronger verdict wins, the source's at equal ones (as decide()
+ * in engine/explain/operation.cpp). 0 or -EPERM.
+ */
+static __always_inline int bw_file_change(const struct bw_end *from, const struct bw_end *to, __u32 access, __u32 op,
+					  __u32 call)
+{
+	const struct bw_policy_set *set;
+	struct bw_change_report *r;
+	struct bw_outcome o, t;
+	struct bw_walk walk;
+	__u32 slot = 0, zero = 0;
+	__u64 in;
+
+	set = bw_current_set(&slot);
+	if (!set)
+		return 0;
+	in = bw_scope(slot, BW_KIND_FILE);
+	if (!in)
+		return 0;
+	bw_decide_end(set, slot, in, from, access, &walk, &o);
+	if (to && o.verdict != BW_VERDICT_DENY) {
+		bw_decide_end(set, slot, in, to, access, &walk, &t);
+		if (t.verdict > o.verdict)
+			o = t;
+	}
+	if (o.verdict == BW_VERDICT_ALLOW)
+		return 0;
+	bw_count_verdict(o.verdict);
+	r = bpf_map_lookup_elem(&change_scratch, &zero);
+	if (r) {
+		r->o = o;
+		r->generation = set->generation;
+		r->op = op;
+		r->call = call;
+		r->pad = 0;
+		r->from_d = (__u64)from->d;
+		r->from_mnt = (__u64)from->mnt;
+		r->to_d = to ? (__u64)to->d : 0;
+		r->to_mnt = to ? (__u64)to->mnt : 0;
+		bw_report_change(r);
+	}
+	return o.verdict == BW_VERDICT_DENY ? -1 /* -EPERM */ : 0;
+}
+
+#endif /* BULWARK_FILE_OPS_BPF_H */

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every operation that changes a tree besides opening a file: a [[file]]
+ * rule's create, delete, rename, write (truncate) and metadata rights
+ * (docs/decisions/009-file-rights.md). Each program names the entries its
+ * hook is about and hands them to bw_file_change (bpf/lib/file_ops.bpf.h):
+ * the same scope, walk and verdicts as file_open. The path_* hooks exist
+ * with CONFIG_SECURITY_PATH (Debian's 6.1 and 6.12 have it); the loader
+ * refuses a rule whose hook this kernel lacks. Each runs after DAC and the
+ * other LSMs (ret), so an operation they refuse is never reported here.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "file_ops.bpf.h"
+
+#define BW_RENAME_EXCHANGE (1u << 1) /* include/uapi/linux/fs.h */
+
+char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
+
+/* The event of a decided change: a global function, verified once per
+ * program rather than at every call (the paths are walked by probe reads,
+ * so plain numbers suffice). Fails closed on nothing: it only reports. */
+__noinline int bw_report_change(const struct bw_change_report *r)
+{
+	struct bw_file_event *e;
+
+	if (!r)
+		return 0;
+	e = bw_reserve(sizeof(*e), r->o.verdict);
+	if (!e)
+		return 0;
+	bw_fill_header_fields(&e->h, BW_KIND_FILE, &r->o, r->generation);
+	bw_put_exe(&e->h);
+	e->access = 1u << (r->o.column & 31);
+	e->op = r->op;
+	e->call = r->call;
+	e->reserved = 0;
+	bw_put_end_path(r->from_d, r->from_mnt, e->path, &e->h.flags, BW_EVENT_PATH_TRUNCATED, BW_EVENT_PATH_UNKNOWN);
+	e->target[0] = '\0';
+	if (r->to_d)
+		bw_put_end_path(r->to_d, r->to_mnt, e->target, &e->h.flags, BW_EVENT_TARGET_TRUNCATED, BW_EVENT_PATH_UNKNOWN);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* A new name in a directory: a regular file (mknod(2), and open(O_CREAT)
+ * through may_o_create, before the file exists: a denied create leaves
+ * nothing behind), a device node, a FIFO, a socket. */
+SEC("lsm/path_mknod")
+int BPF_PROG(bulwark_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode, unsigned int dev,
+	     int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = dentry, .mnt = dir->mnt };
+	return bw_file_change(&e, NULL, BW_ACCESS_CREATE, BW_OP_CREATE, BW_FCALL_MKNOD);
+}
+
+/* A new directory. */
+SEC("lsm/path_mkdir")
+int BPF_PROG(bulwark_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = dentry, .mnt = dir->mnt };
+	return bw_file_change(&e, NULL, BW_ACCESS_CREATE, BW_OP_CREATE, BW_FCALL_MKDIR);
+}
+
+/* A new symlink: the name is decided, not what it points to (opening
+ * through it is decided at the file it leads to). */
+SEC("lsm/path_symlink")
+int BPF_PROG(bulwark_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = dentry, .mnt = dir->mnt };
+	return bw_file_change(&e, NULL, BW_ACCESS_CREATE, BW_OP_CREATE, BW_FCALL_SYMLINK);
+}
+
+/* A name taken away: unlink(2) of any non-directory. */
+SEC("lsm/path_unlink")
+int BPF_PROG(bulwark_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = dentry, .mnt = dir->mnt };
+	return bw_file_change(&e, NULL, BW_ACCESS_DELETE, BW_OP_DELETE, BW_FCALL_UNLINK);
+}
+
+/* A directory taken away. */
+SEC("lsm/path_rmdir")
+int BPF_PROG(bulwark_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = dentry, .mnt = dir->mnt };
+	return bw_file_change(&e, NULL, BW_ACCESS_DELETE, BW_OP_DELETE, BW_FCALL_RMDIR);
+}
+
+/* A name moving: decided at both ends (a file moved into a protected tree,
+ * out of it, or over a protected file). RENAME_EXCHANGE moves both names,
+ * and both ends are decided alike. link(2) needs one mount, so rename
+ * does: old_dir->mnt == new_dir->mnt. */
+SEC("lsm/path_rename")
+int BPF_PROG(bulwark_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct bw_end from, to;
+
+	if (ret)
+		return ret;
+	from = (struct bw_end){ .d = old_dentry, .mnt = old_dir->mnt };
+	to = (struct bw_end){ .d = new_dentry, .mnt = new_dir->mnt };
+	return bw_file_change(&from, &to, BW_ACCESS_RENAME, BW_OP_RENAME,
+			      (flags & BW_RENAME_EXCHANGE) ? BW_FCALL_EXCHANGE : BW_FCALL_RENAME);
+}
+
+/* A second name for a file: decided at the file (a protected file linked
+ * out of its tree would be reachable by a name no rule names) and at the
+ * new name. link(2) refuses to cross mounts: both ends are on new_dir's. */
+SEC("lsm/path_link")
+int BPF_PROG(bulwark_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
+	     int ret)
+{
+	struct bw_end from, to;
+
+	if (ret)
+		return ret;
+	from = (struct bw_end){ .d = old_dentry, .mnt = new_dir->mnt };
+	to = (struct bw_end){ .d = new_dentry, .mnt = new_dir->mnt };
+	return bw_file_change(&from, &to, BW_ACCESS_RENAME, BW_OP_LINK, BW_FCALL_LINK);
+}
+
+/* A file's content cut: truncate(2), and on kernels without file_truncate
+ * (6.1) also ftruncate(2) and O_TRUNC. Write access. */
+SEC("lsm/path_truncate")
+int BPF_PROG(bulwark_path_truncate, const struct path *path, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = path->dentry, .mnt = path->mnt };
+	return bw_file_change(&e, NULL, BW_ACCESS_WRITE, BW_OP_TRUNCATE, BW_FCALL_TRUNCATE);
+}
+
+/* ftruncate(2) and O_TRUNC on kernels that have the hook (6.2 and later):
+ * also an fd opened for writing before the policy was loaded. */
+SEC("lsm/file_truncate")
+int BPF_PROG(bulwark_file_truncate, struct file *file, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = file->f_path.dentry, .mnt = file->f_path.mnt };
+	return bw_file_change(&e, NULL, BW_ACCESS_WRITE, BW_OP_TRUNCATE, BW_FCALL_TRUNCATE);
+}
+
+/* chmod(2), fchmod(2): the mode of a file. */
+SEC("lsm/path_chmod")
+int BPF_PROG(bulwark_path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = path->dentry, .mnt = path->mnt };
+	return bw_file_change(&e, NULL, BW_ACCESS_METADATA, BW_OP_METADATA, BW_FCALL_CHMOD);
+}
+
+/* chown(2) and friends: a file's owner or group (kuid_t, kgid_t by value). */
+SEC("lsm/path_chown")
+int BPF_PROG(bulwark_path_chown, const struct path *path, __u32 uid, __u32 gid, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = path->dentry, .mnt = path->mnt };
+	return bw_file_change(&e, NULL, BW_ACCESS_METADATA, BW_OP_METADATA, BW_FCALL_CHOWN);
+}
+
+/* setxattr(2): an inode hook, with no mount: the filesystem's only mount
+ * if it has one (bw_sole_mount), else the walk fails closed at its root.
+ * The first argument is a user namespace on 6.1, an idmap later. */
+SEC("lsm/inode_setxattr")
+int BPF_PROG(bulwark_inode_setxattr, void *idmap, struct dentry *dentry, const char *name, const void *value,
+	     __u64 size, int flags, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = dentry, .mnt = bw_sole_mount(dentry->d_sb) };
+	return bw_file_change(&e, NULL, BW_ACCESS_METADATA, BW_OP_METADATA, BW_FCALL_SETXATTR);
+}
+
+/* removexattr(2): as setxattr. */
+SEC("lsm/inode_removexattr")
+int BPF_PROG(bulwark_inode_removexattr, void *idmap, struct dentry *dentry, const char *name, int ret)
+{
+	struct bw_end e;
+
+	if (ret)
+		return ret;
+	e = (struct bw_end){ .d = dentry, .mnt = bw_sole_mount(dentry->d_sb) };
+	return bw_file_change(&e, NULL, BW_ACCESS_METADATA, BW_OP_METADATA, BW_FCALL_REMOVEXATTR);
+}

@@ -1,0 +1,243 @@
+// Every operation that changes a write-protected tree besides open(2)
+// (bpf/lsm/file_ops.bpf.c): each test runs bulwark with `access =
+// ["write"]` on a prefix, performs the real syscall, checks its errno, what
+// is on disk afterwards, and the event; the same operation beside the tree
+// works and is silent (Fixture::no_event_for).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "framework.hpp"
+#include "support.hpp"
+
+using namespace guest;
+
+namespace {
+
+// 0 or errno of a syscall's return value.
+int err(int rc) {
+    return rc == 0 ? 0 : errno;
+}
+
+void expect_errno(int got, int want, const std::string& what) {
+    if (got != want) fail(what, " gave ", errno_name(got), ", want ", errno_name(want));
+}
+
+bool exists(const std::string& path) {
+    struct stat st;
+    return lstat(path.c_str(), &st) == 0;
+}
+
+void expect_content(const std::string& path, const std::string& want, const std::string& after) {
+    const std::string got = read_file(path);
+    if (got != want) fail("after ", after, ": ", path, " holds '", got, "', want '", want, "'");
+}
+
+void expect_absent(const std::string& path, const std::string& after) {
+    if (exists(path)) fail("after ", after, ": ", path, " exists");
+}
+
+// prot/ is write-protected (policy "t", rule "deny"); free/ is not.
+struct Tree {
+    Fixture fx;
+    std::string prot = fx.data + "/prot", free = fx.data + "/free";
+    std::string file = prot + "/f";  // a protected file, "keep\n"
+    PolicyFile policy;
+    explicit Tree(const std::string& header = "") {
+        make_dirs(prot + "/dir");
+        make_dirs(free + "/dir");
+        write_file(file, "keep\n");
+        write_file(free + "/x", "evil\n");
+        policy = write_policy(fx.pol + "/t.toml", cat("[policy]\nname = \"t\"\n", header,
+                                                      "\n[[file]] # deny\nprefixes = [\"", prot,
+                                                      "/\"]\naccess = [\"write\"]\naction = \"deny\"\n"));
+    }
+    // The event of an operation `op` (`call`) decided at `path` (and `target`).
+    void check(const Json& ev, const std::string& verdict, const std::string& op, const std::string& call,
+               const std::string& access, const std::string& path, const std::string& target = "") const {
+        check_event(ev, expect_self(verdict, "t", policy.rule("deny"), path, access));
+        std::string why;
+        if (ev.str("op") != op) why += cat("op='", ev.str("op"), "' want '", op, "'; ");
+        if (ev.str("call") != call) why += cat("call='", ev.str("call"), "' want '", call, "'; ");
+        if (!target.empty() && ev.str("target") != target)
+            why += cat("target='", ev.str("target"), "' want '", target, "'; ");
+        if (!why.empty()) fail("event: ", why, "line: ", ev.line());
+    }
+};
+
+}  // namespace
+
+TEST("fileops: rename and link into, over and out of a write-protected tree") {
+    Tree t;
+    Bulwark bw({{t.fx.pol}});
+    bw.wait_ready({"marker", "t"});
+    const std::string x = t.free + "/x";
+
+    expect_errno(err(rename(x.c_str(), (t.prot + "/x").c_str())), EPERM, "rename(free/x, prot/x)");
+    expect_absent(t.prot + "/x", "rename into prot/");
+    expect_content(x, "evil\n", "rename into prot/");
+    t.check(bw.next_verdict("rename into"), "deny", "rename", "rename", "rename", x, t.prot + "/x");
+
+    expect_errno(err(link(x.c_str(), (t.prot + "/l").c_str())), EPERM, "link(free/x, prot/l)");
+    expect_absent(t.prot + "/l", "link into prot/");
+    t.check(bw.next_verdict("link into"), "deny", "link", "link", "rename", x, t.prot + "/l");
+
+    expect_errno(err(rename(x.c_str(), t.file.c_str())), EPERM, "rename(free/x, prot/f)");
+    expect_content(t.file, "keep\n", "rename over prot/f");
+    expect_content(x, "evil\n", "rename over prot/f");
+    t.check(bw.next_verdict("rename over"), "deny", "rename", "rename", "rename", x, t.file);
+
+    expect_errno(err(rename(t.file.c_str(), (t.free + "/out").c_str())), EPERM, "rename(prot/f, free/out)");
+    expect_content(t.file, "keep\n", "rename out of prot/");
+    expect_absent(t.free + "/out", "rename out of prot/");
+    t.check(bw.next_verdict("rename out"), "deny", "rename", "rename", "rename", t.file, t.free + "/out");
+
+    expect_errno(err(link(t.file.c_str(), (t.free + "/l").c_str())), EPERM, "link(prot/f, free/l)");
+    expect_absent(t.free + "/l", "link out of prot/");
+    t.check(bw.next_verdict("link out"), "deny", "link", "link", "rename", t.file, t.free + "/l");
+
+    // Beside the tree: the same operations work, silently.
+    expect_errno(err(rename(x.c_str(), (t.free + "/y").c_str())), 0, "rename(free/x, free/y)");
+    expect_errno(err(link((t.free + "/y").c_str(), (t.free + "/z").c_str())), 0, "link(free/y, free/z)");
+    expect_content(t.free + "/z", "evil\n", "link within free/");
+    t.fx.no_event_for(bw, "rename and link within free/");
+    bw.stop_and_check();
+}
+
+TEST("fileops: nothing is created in a write-protected tree") {
+    Tree t;
+    Bulwark bw({{t.fx.pol}});
+    bw.wait_ready({"marker", "t"});
+
+    const std::string n = t.prot + "/new";
+    int fd = open(n.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0) close(fd);
+    expect_errno(e, EPERM, "open(prot/new, O_CREAT)");
+    expect_absent(n, "open(O_CREAT) in prot/");
+    t.check(bw.next_verdict("O_CREAT"), "deny", "create", "mknod", "create", n);
+
+    expect_errno(err(symlink("/etc/passwd", (t.prot + "/s").c_str())), EPERM, "symlink(prot/s)");
+    expect_absent(t.prot + "/s", "symlink in prot/");
+    t.check(bw.next_verdict("symlink"), "deny", "create", "symlink", "create", t.prot + "/s");
+
+    expect_errno(err(mkdir((t.prot + "/d").c_str(), 0755)), EPERM, "mkdir(prot/d)");
+    expect_absent(t.prot + "/d", "mkdir in prot/");
+    t.check(bw.next_verdict("mkdir"), "deny", "create", "mkdir", "create", t.prot + "/d");
+
+    expect_errno(err(mkfifo((t.prot + "/dir/fifo").c_str(), 0644)), EPERM, "mkfifo(prot/dir/fifo)");
+    expect_absent(t.prot + "/dir/fifo", "mkfifo in prot/dir/");
+    t.check(bw.next_verdict("mkfifo"), "deny", "create", "mknod", "create", t.prot + "/dir/fifo");
+
+    // O_CREAT on a file that exists creates nothing: file_open decides it (write).
+    expect_open(t.file, O_CREAT | O_WRONLY, EPERM, "O_CREAT on the existing prot/f");
+    check_event(bw.next_verdict("O_CREAT existing"), expect_self("deny", "t", t.policy.rule("deny"), t.file, "write"));
+
+    fd = open((t.free + "/new").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    require(fd >= 0, "open(free/new, O_CREAT) gave ", errno_name(errno));
+    close(fd);
+    expect_errno(err(symlink("/etc/passwd", (t.free + "/s").c_str())), 0, "symlink(free/s)");
+    expect_errno(err(mkdir((t.free + "/d").c_str(), 0755)), 0, "mkdir(free/d)");
+    expect_errno(err(mkfifo((t.free + "/fifo").c_str(), 0644)), 0, "mkfifo(free/fifo)");
+    t.fx.no_event_for(bw, "creating in free/");
+    bw.stop_and_check();
+}
+
+TEST("fileops: nothing is deleted from a write-protected tree") {
+    Tree t;
+    Bulwark bw({{t.fx.pol}});
+    bw.wait_ready({"marker", "t"});
+
+    expect_errno(err(unlink(t.file.c_str())), EPERM, "unlink(prot/f)");
+    expect_content(t.file, "keep\n", "unlink(prot/f)");
+    t.check(bw.next_verdict("unlink"), "deny", "delete", "unlink", "delete", t.file);
+
+    expect_errno(err(rmdir((t.prot + "/dir").c_str())), EPERM, "rmdir(prot/dir)");
+    require(exists(t.prot + "/dir"), "prot/dir is gone after a denied rmdir");
+    t.check(bw.next_verdict("rmdir"), "deny", "delete", "rmdir", "delete", t.prot + "/dir");
+
+    expect_errno(err(unlink((t.free + "/x").c_str())), 0, "unlink(free/x)");
+    expect_absent(t.free + "/x", "unlink(free/x)");
+    expect_errno(err(rmdir((t.free + "/dir").c_str())), 0, "rmdir(free/dir)");
+    t.fx.no_event_for(bw, "deleting in free/");
+    bw.stop_and_check();
+}
+
+TEST("fileops: truncate by path and by an fd opened before the policy") {
+    Tree t;
+    // Opened for writing while no policy was in force: only the truncate is left to decide.
+    int early = open(t.file.c_str(), O_WRONLY | O_CLOEXEC);
+    require(early >= 0, "open(prot/f, O_WRONLY) before bulwark: ", errno_name(errno));
+    write_file(t.free + "/t", "long content\n");
+    Bulwark bw({{t.fx.pol}});
+    bw.wait_ready({"marker", "t"});
+
+    expect_errno(err(truncate(t.file.c_str(), 0)), EPERM, "truncate(prot/f, 0)");
+    expect_content(t.file, "keep\n", "truncate(prot/f)");
+    t.check(bw.next_verdict("truncate"), "deny", "truncate", "truncate", "write", t.file);
+
+    expect_errno(err(ftruncate(early, 1)), EPERM, "ftruncate(early fd of prot/f, 1)");
+    close(early);
+    expect_content(t.file, "keep\n", "ftruncate(prot/f)");
+    t.check(bw.next_verdict("ftruncate"), "deny", "truncate", "truncate", "write", t.file);
+
+    expect_errno(err(truncate((t.free + "/t").c_str(), 4)), 0, "truncate(free/t, 4)");
+    expect_content(t.free + "/t", "long", "truncate(free/t)");
+    t.fx.no_event_for(bw, "truncating in free/");
+    bw.stop_and_check();
+}
+
+TEST("fileops: no metadata changes on a write-protected file") {
+    Tree t;
+    write_file(t.free + "/m", "m\n");
+    const char* attr = "trusted.bwt";  // tmpfs has trusted.* on 6.1 and 6.12 (user.* only from 6.6)
+    require(setxattr(t.file.c_str(), attr, "1", 1, 0) == 0, "setxattr before bulwark: ", errno_name(errno));
+    Bulwark bw({{t.fx.pol}});
+    bw.wait_ready({"marker", "t"});
+
+    expect_errno(err(chmod(t.file.c_str(), 0666)), EPERM, "chmod(prot/f, 0666)");
+    struct stat st;
+    require(stat(t.file.c_str(), &st) == 0 && (st.st_mode & 07777) == 0644, "prot/f mode changed to ",
+            std::to_string(st.st_mode & 07777));
+    t.check(bw.next_verdict("chmod"), "deny", "metadata", "chmod", "metadata", t.file);
+
+    expect_errno(err(chown(t.file.c_str(), 1000, 1000)), EPERM, "chown(prot/f, 1000, 1000)");
+    require(stat(t.file.c_str(), &st) == 0 && st.st_uid == 0, "prot/f owner changed");
+    t.check(bw.next_verdict("chown"), "deny", "metadata", "chown", "metadata", t.file);
+
+    expect_errno(err(setxattr(t.file.c_str(), attr, "2", 1, 0)), EPERM, "setxattr(prot/f)");
+    char v[8] = {};
+    require(getxattr(t.file.c_str(), attr, v, sizeof v) == 1 && v[0] == '1', "prot/f's xattr changed");
+    t.check(bw.next_verdict("setxattr"), "deny", "metadata", "setxattr", "metadata", t.file);
+
+    expect_errno(err(removexattr(t.file.c_str(), attr)), EPERM, "removexattr(prot/f)");
+    require(getxattr(t.file.c_str(), attr, v, sizeof v) == 1, "prot/f's xattr removed");
+    t.check(bw.next_verdict("removexattr"), "deny", "metadata", "removexattr", "metadata", t.file);
+
+    const std::string m = t.free + "/m";
+    expect_errno(err(chmod(m.c_str(), 0600)), 0, "chmod(free/m)");
+    expect_errno(err(chown(m.c_str(), 1000, 1000)), 0, "chown(free/m)");
+    expect_errno(err(setxattr(m.c_str(), attr, "2", 1, 0)), 0, "setxattr(free/m)");
+    expect_errno(err(removexattr(m.c_str(), attr)), 0, "removexattr(free/m)");
+    t.fx.no_event_for(bw, "metadata changes in free/");
+    bw.stop_and_check();
+}
+
+TEST("fileops: an audit-mode policy reports would-deny and the change happens") {
+    Tree t("mode = \"audit\"\n");
+    Bulwark bw({{t.fx.pol}});
+    bw.wait_ready({"marker", "t"});
+
+    expect_errno(err(unlink(t.file.c_str())), 0, "unlink(prot/f) under an audit-mode policy");
+    expect_absent(t.file, "unlink under audit");
+    t.check(bw.next_verdict("unlink"), "would-deny", "delete", "unlink", "delete", t.file);
+    const std::string x = t.free + "/x";
+    expect_errno(err(rename(x.c_str(), (t.prot + "/x").c_str())), 0, "rename(free/x, prot/x) under audit");
+    expect_content(t.prot + "/x", "evil\n", "rename into prot/ under audit");
+    t.check(bw.next_verdict("rename"), "would-deny", "rename", "rename", "rename", x, t.prot + "/x");
+    bw.stop_and_check();
+}
