@@ -36,6 +36,9 @@ void scope_checks(Context& ctx);
 // type, users unknown here, kill for root, overlapping port ranges.
 void monitor_checks(Context& ctx);
 
+// Whether a policy's uid scope (if any) can hold root: 0, "root", or a name
+// this machine resolves to 0.
+bool scope_may_hold_root(const Policy& p, const SystemView& system);
 // Whether a policy can apply to an administrator's shell: no executable
 // scope, a uid scope (if any) holding 0, a cgroup scope (if any) holding
 // the root cgroup or user.slice/user-0.slice.

@@ -15,17 +15,23 @@ bool global(const Policy& p)
     return p.scope.uids.empty() && p.scope.cgroups.empty() && p.scope.executables.empty();
 }
 
+bool scope_may_hold_root(const Policy& p, const SystemView& system)
+{
+    if (p.scope.uids.empty()) return true;
+    for (const auto& u : p.scope.uids) {
+        if (const auto* n = std::get_if<uint32_t>(&u.value)) {
+            if (*n == 0) return true;
+        } else if (std::get<std::string>(u.value) == "root" || system.uid_of_user(std::get<std::string>(u.value)) == 0u) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool reaches_administrators(const Policy& p, const SystemView& system)
 {
     if (!p.scope.executables.empty()) return false;
-    if (!p.scope.uids.empty()) {
-        bool root = false;
-        for (const auto& u : p.scope.uids) {
-            if (const auto* n = std::get_if<uint32_t>(&u.value)) root = root || *n == 0;
-            else root = root || std::get<std::string>(u.value) == "root" || system.uid_of_user(std::get<std::string>(u.value)) == 0u;
-        }
-        if (!root) return false;
-    }
+    if (!scope_may_hold_root(p, system)) return false;
     if (!p.scope.cgroups.empty()) {
         const std::string mount = system.cgroup2_mount().value_or("/sys/fs/cgroup");
         bool admin = false;

@@ -9,6 +9,13 @@
 namespace bulwark::lint {
 namespace {
 
+bool denies_files(const Policy& p)
+{
+    for (const auto& r : p.files)
+        if (r.action == Action::deny) return true;
+    return p.defaults.file.action == Action::deny;
+}
+
 bool denies_anything(const Policy& p)
 {
     auto denies = [](const auto& rules) {
@@ -16,28 +23,8 @@ bool denies_anything(const Policy& p)
             if (r.action == Action::deny) return true;
         return false;
     };
-    return denies(p.files) || denies(p.execs) || denies(p.connects) || p.defaults.file.action == Action::deny ||
-           p.defaults.exec.action == Action::deny || p.defaults.connect.action == Action::deny;
-}
-
-bool may_hold_root(const Policy& p, const SystemView& system)
-{
-    if (p.scope.uids.empty()) return true;
-    for (const auto& u : p.scope.uids) {
-        if (const auto* n = std::get_if<uint32_t>(&u.value)) {
-            if (*n == 0) return true;
-        } else if (system.uid_of_user(std::get<std::string>(u.value)) == 0u) {
-            return true;
-        }
-    }
-    return false;
-}
-
-bool denies_files(const Policy& p)
-{
-    for (const auto& r : p.files)
-        if (r.action == Action::deny) return true;
-    return p.defaults.file.action == Action::deny;
+    return denies_files(p) || denies(p.execs) || denies(p.connects) || p.defaults.exec.action == Action::deny ||
+           p.defaults.connect.action == Action::deny;
 }
 
 }  // namespace
@@ -63,7 +50,7 @@ void scope_checks(Context& ctx)
                             "policy " + p.name + " covers a process only while it runs " +
                                 p.scope.executables.front().value +
                                 ": a program it starts (a shell) is out of scope" + not_yet);
-        if (p.scope.present && denies_files(p) && may_hold_root(p, ctx.machine)) {
+        if (p.scope.present && denies_files(p) && scope_may_hold_root(p, ctx.machine)) {
             ctx.out.warning(p.scope.pos, "policy " + p.name + " denies file access to processes that may be root: one with "
                                 "CAP_SYS_ADMIN can mount over a protected path in its own mount namespace, and "
                                 "open_by_handle_at (CAP_DAC_READ_SEARCH) opens a file without the path walk; "
