@@ -21,8 +21,13 @@ void require_backends(const RunPlan& plan, const Backends& backends)
                backends.why[static_cast<size_t>(k)];
     std::string rules;
     for (const auto& r : plan.refused) rules += (rules.empty() ? "" : ", ") + r;
-    throw Error("no backend on this kernel can enforce these rules: " + rules + " (" + why + ")",
-                std::string(plan.monitors ? "monitors run without BPF-LSM; " : "") +
+    // Where BPF-LSM is built but not listed, a boot argument is all it takes:
+    // say which one, as `bulwark probe` does.
+    std::string boot;
+    if (const auto arg = lsm_argument(probe_kernel()))
+        boot = "BPF-LSM would decide them after a boot with " + *arg + " on the kernel command line; ";
+    throw Error("no backend on this kernel can enforce these rules: " + rules + (why.empty() ? "" : " (" + why + ")"),
+                std::string(plan.monitors ? "monitors run without BPF-LSM; " : "") + boot +
                     "see bulwark probe for what this kernel offers; remove those rules, or run them where a "
                     "backend decides them",
                 exit_unsupported);
