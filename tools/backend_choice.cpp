@@ -33,6 +33,23 @@ void require_backends(const RunPlan& plan, const Backends& backends)
                 exit_unsupported);
 }
 
+std::string unsticky_scope_warning(const std::vector<Policy>& policies, const Backends& backends)
+{
+    std::string names;
+    for (const Policy& p : policies) {
+        if (p.mode != Mode::enforce || !p.scope.present) continue;
+        const bool elsewhere = (!p.files.empty() && backends[RuleKind::file] != Mechanism::bpf_lsm) ||
+                               (!p.execs.empty() && backends[RuleKind::exec] != Mechanism::bpf_lsm) ||
+                               (!p.connects.empty() && backends[RuleKind::connect] != Mechanism::bpf_lsm);
+        if (elsewhere) names += (names.empty() ? "" : ", ") + p.name;
+    }
+    if (names.empty()) return {};
+    return "bulwark: warning: the scope of " + names +
+           " is decided from what a process is now where fanotify or cgroup socket hooks decide its rules: "
+           "a process that leaves the cgroup, changes its uid or runs another program leaves the scope "
+           "(scopes stick only with BPF-LSM; see bulwark probe)\n";
+}
+
 void require_lsm_hooks(const RunPlan& plan)
 {
     BtfPtr vmlinux(btf__load_vmlinux_btf());

@@ -19,6 +19,11 @@ Backends choose_run_backends(const std::vector<std::string>& values);
 // here decides, and why.
 void require_backends(const RunPlan& plan, const Backends& backends);
 
+// The stderr warning for scoped enforcing policies whose rules a backend
+// other than BPF-LSM decides: there the scope is what a process is now, it
+// does not stick (docs/decisions/012-sticky-scope.md). Empty: none.
+std::string unsticky_scope_warning(const std::vector<Policy>& policies, const Backends& backends);
+
 // Throws Error (exit_unsupported) naming the LSM hooks the plan needs that
 // this kernel lacks (a path_* hook without CONFIG_SECURITY_PATH), and the
 // [[file]] rules: a right without its hook would be silently weaker.

@@ -154,6 +154,7 @@ int cmd_run(const Args& args)
     const RunPlan plan = plan_run(compiled->policies, compiled->image, backends);
     require_backends(plan, backends);
     if (plan.needs_lsm) require_enforcement(plan);
+    std::cerr << unsticky_scope_warning(compiled->policies, backends) << std::flush;
     if (plan.needs_lsm) require_lsm_hooks(plan);
     install_libbpf_logging(verbose);
     std::signal(SIGPIPE, SIG_IGN);

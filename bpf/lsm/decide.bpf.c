@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "decide.bpf.h"
+#include "sticky_scope.bpf.h"
 
 char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 
@@ -26,7 +27,7 @@ __noinline __u64 bw_scope(__u32 slot, __u32 kind)
 
 	if (!set)
 		return 0;
-	return bw_policies_in_scope(set, slot, kind);
+	return bw_sticky_policies_in_scope(set, slot, kind);
 }
 
 /* A program with no name left (memfd_create, a deleted or O_TMPFILE file):

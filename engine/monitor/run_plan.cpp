@@ -29,6 +29,8 @@ void add_lsm(RunPlan& plan, RuleKind k, const MapImage& image)
 
 }  // namespace
 
+const char* const kStickyScopeHooks[3] = {"task_alloc", "bprm_creds_for_exec", "task_fix_setuid"};
+
 const FileHook kFileHooks[13] = {
     {BW_COL_WRITE, "path_truncate", true},       {BW_COL_WRITE, "file_truncate", false},
     {BW_COL_CREATE, "path_mknod", true},         {BW_COL_CREATE, "path_mkdir", true},
@@ -101,6 +103,10 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
         if (m == Mechanism::fanotify) plan.fanotify.push_back(k);
         if (m == Mechanism::none) plan.refused_kinds.push_back(k);
     }
+    // Sticky scope: with the enforce object always, since a reload may
+    // scope a set that had no scope at start.
+    if (!plan.objects.empty() && plan.objects.front() == "enforce")
+        plan.programs.insert(plan.programs.end(), std::begin(kStickyScopeHooks), std::end(kStickyScopeHooks));
     bool enforcing = false, any = false;
     for (const auto& info : image.policies) {
         if (!with_rules.empty() && std::find(with_rules.begin(), with_rules.end(), info.name) == with_rules.end())

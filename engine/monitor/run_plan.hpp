@@ -45,6 +45,11 @@ struct FileHook {
 };
 extern const FileHook kFileHooks[13];
 
+// The LSM hooks that mark what a process has been, for sticky scope
+// (bpf/lsm/sticky_scope.bpf.c; its cgroup-move tracepoint is not an LSM
+// hook and loads with the enforce object).
+extern const char* const kStickyScopeHooks[3];
+
 // The programs of `plan` this kernel lacks (`exists`: has the LSM hook)
 // that are not optional: the set cannot be enforced as written.
 std::vector<std::string> required_missing(const RunPlan& plan, const std::function<bool(const std::string&)>& exists);

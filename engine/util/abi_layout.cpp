@@ -17,6 +17,9 @@ static_assert(sizeof(bw_path_rule) == 8 * 2 * BW_NR_COLUMNS + 8);
 static_assert(offsetof(bw_path_rule, entry) == 16 * BW_NR_COLUMNS && offsetof(bw_path_rule, flags) == 16 * BW_NR_COLUMNS + 4);
 
 static_assert(sizeof(bw_live) == 8);
+static_assert(sizeof(bw_task_marks) == 88);
+static_assert(offsetof(bw_task_marks, exes) == 32 && offsetof(bw_task_marks, uids) == 64);
+static_assert(offsetof(bw_task_marks, full) == 80 && offsetof(bw_task_marks, seen) == 84);
 static_assert(sizeof(bw_policy_set) == 8 * (1 + 1 + BW_NR_ENFORCE_KINDS + 3 + 4 * BW_NR_COLUMNS + 1 + 5 + 1) + 8 +
                                          8 * BW_DIR_FILTER_WORDS);
 static_assert(BW_DIR_FILTER_WORDS * 64 == (1u << BW_DIR_FILTER_SHIFT));

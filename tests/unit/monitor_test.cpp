@@ -118,6 +118,13 @@ const std::vector<std::string> kEveryFileHook = {
     "path_symlink", "path_unlink", "path_rmdir",    "path_rename",    "path_link",
     "path_chmod", "path_chown",    "inode_setxattr", "inode_removexattr"};
 
+// The hooks of `kinds`, then the sticky-scope hooks every enforce object loads.
+std::vector<std::string> with_sticky(std::vector<std::string> kinds)
+{
+    kinds.insert(kinds.end(), std::begin(kStickyScopeHooks), std::end(kStickyScopeHooks));
+    return kinds;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -626,18 +633,18 @@ cidrs = ["::/0"]
     CHECK(plan.lsm_rules == std::vector<std::string>{"mix.toml:5 [[file]]", "mix.toml:4 [defaults] file"});
     CHECK(plan.objects == std::vector<std::string>{"enforce", "monitor_process", "monitor_connect"});
     // A rule without access and a file default decide every right: every file hook.
-    CHECK(plan.programs == kEveryFileHook);
+    CHECK(plan.programs == with_sticky(kEveryFileHook));
 }
 
 TEST_CASE("run plan: the file hooks of the rights a set decides")
 {
     auto read = compile_texts({"[policy]\nname = \"r\"\n[[file]]\npaths = [\"/etc/shadow\"]\naccess = [\"read\"]\n"
                                "action = \"deny\"\n"});
-    CHECK(plan_run(read.policies, read.image()).programs == std::vector<std::string>{"file_open"});
+    CHECK(plan_run(read.policies, read.image()).programs == with_sticky({"file_open"}));
     // write implies create, delete, rename, metadata (docs/decisions/009-file-rights.md).
     auto write = compile_texts({"[policy]\nname = \"w\"\n[[file]]\nprefixes = [\"/etc/ssh/\"]\n"
                                 "access = [\"write\"]\naction = \"deny\"\n"});
-    CHECK(plan_run(write.policies, write.image()).programs == kEveryFileHook);
+    CHECK(plan_run(write.policies, write.image()).programs == with_sticky(kEveryFileHook));
 }
 
 TEST_CASE("run plan: a hook this kernel lacks is refused unless optional")
@@ -656,8 +663,8 @@ TEST_CASE("run plan: only the hooks of the kinds a set's rules need")
                             "[[connect]]\ncidrs = [\"10.0.0.0/8\"]\naction = \"deny\"\n"});
     RunPlan plan = plan_run(c.policies, c.image());
     CHECK(plan.objects == std::vector<std::string>{"enforce"});
-    CHECK(plan.programs == std::vector<std::string>{"bprm_check_security", "mmap_file", "file_mprotect",
-                                                    "socket_connect", "socket_sendmsg"});
+    CHECK(plan.programs == with_sticky({"bprm_check_security", "mmap_file", "file_mprotect", "socket_connect",
+                                        "socket_sendmsg"}));
 }
 
 TEST_CASE("run plan: a set with neither rules nor monitors keeps the enforcing hook")
@@ -666,7 +673,7 @@ TEST_CASE("run plan: a set with neither rules nor monitors keeps the enforcing h
     RunPlan plan = plan_run(c.policies, c.image());
     CHECK(plan.enforcement);
     CHECK(plan.objects == std::vector<std::string>{"enforce"});
-    CHECK(plan.programs == std::vector<std::string>{"file_open"});
+    CHECK(plan.programs == with_sticky({"file_open"}));
 }
 
 // ---------------------------------------------------------------------------

@@ -235,6 +235,33 @@ struct bw_live {
 	__u32 generation;
 };
 
+/* ---- sticky scope ------------------------------------------------------ */
+
+/*
+ * What a process has been, for [scope] (docs/decisions/012-sticky-scope.md):
+ * the scope keys — cgroups, uids, programs — it has matched since bulwark
+ * first saw it, kept in task local storage on its thread-group leader and
+ * copied to every child. A hook ORs them into what the task is now, so a
+ * process can enter scopes and never leave them. Only the kernel writes it.
+ */
+#define BW_MARK_CGROUPS 4
+#define BW_MARK_UIDS 4
+#define BW_MARK_EXES 2
+
+/* bw_task_marks.full: a dimension that ran out of room counts as matching
+ * every policy that constrains it (in scope rather than out). */
+#define BW_MARK_FULL_CGROUP 1u
+#define BW_MARK_FULL_UID 2u
+#define BW_MARK_FULL_EXE 4u
+
+struct bw_task_marks {
+	__u64 cgroups[BW_MARK_CGROUPS];           /* scope_cgroups keys (cgroup ids); 0 = empty */
+	struct bw_inode_key exes[BW_MARK_EXES];   /* scope_exe_inodes keys; ino 0 = empty */
+	__u32 uids[BW_MARK_UIDS];                 /* scope_uids keys plus one; 0 = empty */
+	__u32 full;                               /* BW_MARK_FULL_* */
+	__u32 seen;                               /* generation + 1 a hook last marked it under */
+};
+
 /* ---- events --------------------------------------------------------- */
 
 /* bw_event_header.flags */
