@@ -32,6 +32,8 @@ const char* kUsage =
     "operations:\n"
     "  open PATH [--access read|write|read,write]   (default: read)\n"
     "  exec PATH\n"
+    "  create PATH | delete PATH | truncate PATH | metadata PATH\n"
+    "  rename PATH TARGET | link PATH TARGET        (both ends decided)\n"
     "  connect ADDR PORT [--protocol tcp|udp]       (default: tcp)\n"
     "  syscall NAME                                 ([[monitor.syscalls]] only; x86_64 name)\n"
     "\n"
@@ -165,8 +167,7 @@ int cmd_explain(const Args& args)
     // right after it: the operation starts at the first verb.
     if (operation.empty()) {
         for (size_t i = 0; i < policies.size(); ++i) {
-            if (policies[i] == "open" || policies[i] == "exec" || policies[i] == "connect" ||
-                policies[i] == "syscall") {
+            if (test_op(policies[i]) || policies[i] == "syscall") {
                 operation.assign(policies.begin() + static_cast<std::ptrdiff_t>(i), policies.end());
                 policies.resize(i);
                 break;
@@ -178,7 +179,8 @@ int cmd_explain(const Args& args)
         return exit_usage;
     }
     if (operation.empty()) {
-        std::cerr << "bulwark explain: name an operation: open PATH, exec PATH, connect ADDR PORT or syscall NAME\n\n"
+        std::cerr << "bulwark explain: name an operation: open PATH, exec PATH, create|delete|truncate|metadata "
+                     "PATH, rename|link PATH TARGET, connect ADDR PORT or syscall NAME\n\n"
                   << desc << '\n';
         return exit_usage;
     }
@@ -205,6 +207,12 @@ int cmd_explain(const Args& args)
             else if (access == "read,write" || access == "rw") tc.access = access_any;
             else usage_error("--access is read, write or read,write, not \"" + access + "\"");
         }
+    } else if (auto change = test_op(verb); change && is_file_change(*change)) {
+        tc.op = *change;
+        const size_t n = has_target(tc.op) ? 3 : 2;
+        if (operation.size() != n) usage_error(verb + (n == 3 ? " takes PATH TARGET" : " takes one PATH"));
+        tc.path.value = absolute_path(operation[1]);
+        if (n == 3) tc.target.value = absolute_path(operation[2]);
     } else if (verb == "connect") {
         if (operation.size() != 3) usage_error("connect takes ADDR PORT");
         tc.op = TestOp::connect;
@@ -219,7 +227,8 @@ int cmd_explain(const Args& args)
         else if (!protocol.empty() && protocol != "tcp") usage_error("--protocol is tcp or udp");
     } else {
         usage_error("unknown operation \"" + verb +
-                    "\"; write open PATH, exec PATH, connect ADDR PORT or syscall NAME");
+                    "\"; write open PATH, exec PATH, create|delete|truncate|metadata PATH, rename|link PATH "
+                    "TARGET, connect ADDR PORT or syscall NAME");
     }
     if (syscall_nr && (!access.empty() || !protocol.empty()))
         usage_error(!access.empty() ? "--access is for open" : "--protocol is for connect");
@@ -246,7 +255,8 @@ int cmd_explain(const Args& args)
     const Explanation e = explain(set->policies, set->image, set->system(), op, options);
     RuleTexts texts;
     print(e, tc, set->image, texts, std::cout);
-    print(explain_monitors(set->policies, set->image, set->system(), monitored(op, tc)), set->image, std::cout);
+    if (!is_file_change(tc.op))  // monitors report opens, runs and connections only
+        print(explain_monitors(set->policies, set->image, set->system(), monitored(op, tc)), set->image, std::cout);
 
     // Say what was made up, when the operation itself names it.
     std::vector<std::string> named;

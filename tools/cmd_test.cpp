@@ -37,8 +37,10 @@ const char* kUsage =
     "\n"
     "  [[test]]\n"
     "  name = \"nginx cannot read the shadow file\"\n"
-    "  op = \"open\"                  # open | exec | connect\n"
-    "  path = \"/etc/shadow\"         # open, exec (connect: addr, port, protocol)\n"
+    "  op = \"open\"                  # open | exec | connect | create | delete | rename\n"
+    "                                # | link | truncate | metadata\n"
+    "  path = \"/etc/shadow\"         # every op but connect (addr, port, protocol)\n"
+    "  target = \"/etc/cron.d/x\"     # rename, link: where the name goes\n"
     "  access = [\"read\"]            # open; default read\n"
     "  uid = \"www-data\"             # default 0; also cgroup, executable\n"
     "  expect = \"deny\"              # allow | audit | would-deny | deny\n"
@@ -52,11 +54,6 @@ const char* kUsage =
     "  bulwark test --json policies/default\n"
     "\n"
     "options";
-
-std::string access_text(uint8_t a)
-{
-    return a == access_any ? "read,write" : a == access_write ? "write" : "read";
-}
 
 const char* kind_name(ImaginedObject::Kind k)
 {
@@ -87,6 +84,7 @@ void json_case(const TestSet& s, const CaseResult& r, const MapImage& image, std
     } else {
         line.field("path", tc.path.value);
         if (!r.canonical.empty() && r.canonical != tc.path.value) line.field("canonical", r.canonical);
+        if (has_target(tc.op)) line.field("target", tc.target.value);
         if (tc.op == TestOp::open) line.field("access", access_text(tc.access));
     }
     line.field("uid", r.uid);

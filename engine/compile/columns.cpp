@@ -1,6 +1,14 @@
 #include "compile/columns.hpp"
 
+#include "policy/model.hpp"
+
 namespace bulwark {
+
+// The policy model's AccessBits are these column bits.
+static_assert(access_read == BW_ACCESS_READ && access_write == BW_ACCESS_WRITE && access_create == BW_ACCESS_CREATE &&
+              access_delete == BW_ACCESS_DELETE && access_rename == BW_ACCESS_RENAME &&
+              access_metadata == BW_ACCESS_METADATA);
+static_assert(access_any == kFileColumnBits);
 
 const char* column_name(uint32_t column)
 {

@@ -10,14 +10,11 @@
 namespace bulwark {
 namespace {
 
+// AccessBits are column bits (policy/model.hpp), `write` already implying
+// the other changes.
 uint8_t file_columns(uint8_t access)
 {
-    uint8_t cols = 0;
-    if (access & access_read) cols |= 1u << BW_COL_READ;
-    // `write` means nothing in the tree changes: its content, and its names
-    // (create, delete, rename) and metadata, decided by bpf/lsm/file_ops.bpf.c.
-    if (access & access_write) cols |= kChangeColumnBits;
-    return cols;
+    return static_cast<uint8_t>(access & kFileColumnBits);
 }
 
 void set_default(PolicyInfo& info, bw_policy_set& set, uint64_t bit, uint32_t column, const Default& d)
@@ -67,8 +64,8 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
         info.file = p.file;
         info.mode = options.global_audit ? Mode::audit : p.mode;
         if (info.mode == Mode::enforce) set.enforcing |= bit;
-        set_default(info, set, bit, BW_COL_READ, p.defaults.file);
-        set_default(info, set, bit, BW_COL_WRITE, p.defaults.file);
+        for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c)
+            if (is_file_column(c)) set_default(info, set, bit, c, p.defaults.file);
         set_default(info, set, bit, BW_COL_EXEC, p.defaults.exec);
         // Attempts on bulwark itself are decided by the policy's scope alone.
         info.default_pos[BW_COL_TAMPER] = p.pos;
@@ -102,8 +99,9 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
         }
         // A policy that can neither deny nor audit a kind never changes a
         // verdict there: leave it out so its scope is never evaluated.
-        const uint64_t file_mask = set.can_deny[BW_COL_READ] | set.can_deny[BW_COL_WRITE] |
-                                   set.can_audit[BW_COL_READ] | set.can_audit[BW_COL_WRITE];
+        uint64_t file_mask = 0;
+        for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c)
+            if (is_file_column(c)) file_mask |= set.can_deny[c] | set.can_audit[c];
         if (file_mask & bit) set.applies[BW_KIND_FILE] |= bit;
         if ((set.can_deny[BW_COL_EXEC] | set.can_audit[BW_COL_EXEC]) & bit) set.applies[BW_KIND_EXEC] |= bit;
         if (connect_can & bit) set.applies[BW_KIND_CONNECT] |= bit;

@@ -145,6 +145,12 @@ std::optional<RuleMatch> rule_matches(const Policy& p, size_t k, const SystemVie
     Policy one = bare(p);
     switch (op.op) {
     case TestOp::open:
+    case TestOp::create:
+    case TestOp::remove:
+    case TestOp::rename:
+    case TestOp::link:
+    case TestOp::truncate:
+    case TestOp::metadata:
         one.files.push_back(p.files[k]);
         one.files.back().action = Action::deny;
         break;
@@ -164,13 +170,13 @@ std::optional<RuleMatch> rule_matches(const Policy& p, size_t k, const SystemVie
 
 size_t rule_count(const Policy& p, TestOp op)
 {
-    return op == TestOp::open ? p.files.size() : op == TestOp::exec ? p.execs.size() : p.connects.size();
+    return op == TestOp::exec ? p.execs.size() : op == TestOp::connect ? p.connects.size() : p.files.size();
 }
 
 // Index in image.rules of the k-th rule of kind `op` of policy `index`.
 int32_t full_index(const MapImage& image, uint32_t index, TestOp op, size_t k)
 {
-    const char* kind = op == TestOp::open ? "file" : op == TestOp::exec ? "exec" : "connect";
+    const char* kind = op == TestOp::exec ? "exec" : op == TestOp::connect ? "connect" : "file";
     size_t seen = 0;
     for (size_t i = 0; i < image.rules.size(); ++i) {
         if (image.rules[i].policy != index || image.rules[i].kind != kind) continue;
@@ -247,12 +253,10 @@ std::string mode_name(const MapImage& image, uint32_t policy)
 
 uint32_t default_column(TestOp op, uint32_t access)
 {
-    switch (op) {
-    case TestOp::open: return (access & BW_ACCESS_READ) ? BW_COL_READ : BW_COL_WRITE;
-    case TestOp::exec: return BW_COL_EXEC;
-    case TestOp::connect: return BW_COL_CONNECT;
-    }
-    return BW_COL_READ;
+    if (op == TestOp::exec) return BW_COL_EXEC;
+    if (op == TestOp::connect) return BW_COL_CONNECT;
+    if (op == TestOp::open) return (access & BW_ACCESS_READ) ? BW_COL_READ : BW_COL_WRITE;
+    return access ? static_cast<uint32_t>(__builtin_ctz(access)) : static_cast<uint32_t>(BW_COL_READ);
 }
 
 std::string rule_location(const MapImage& image, uint32_t policy, int32_t rule, uint32_t column)
@@ -268,6 +272,16 @@ std::string rule_location(const MapImage& image, uint32_t policy, int32_t rule, 
 Explanation explain(const std::vector<Policy>& policies, const MapImage& image, const SystemView& system,
                     const ResolvedOp& op, const CompileOptions& options)
 {
+    if (op.target) {
+        // Two ends: explain the one that decides (operation.hpp: decide).
+        Evaluator eval(image);
+        const ResolvedOp from = source_end(op), to = target_end(op);
+        const bool at_target = decide(eval, to).verdict > decide(eval, from).verdict;
+        Explanation e = explain(policies, image, system, at_target ? to : from, options);
+        e.end = at_target ? "target" : "source";
+        e.end_path = at_target ? op.target_canonical : op.canonical;
+        return e;
+    }
     Explanation e;
     Evaluator eval(image);
     const Outcome o = decide(eval, op);
@@ -322,6 +336,7 @@ void print(const Explanation& e, const TestCase& tc, const MapImage& image, Rule
 {
     out << describe(tc) << '\n';
     out << "verdict: " << to_string(e.verdict) << '\n';
+    if (!e.end.empty()) out << "decided at: the " << e.end << ", " << e.end_path << '\n';
     if (e.policy != BW_POLICY_NONE) {
         out << "decided by: " << rule_location(image, e.policy, e.rule, e.column) << " (policy "
             << image.policies[e.policy].name << ", " << mode_name(image, e.policy) << ")\n";

@@ -52,6 +52,10 @@ struct Explanation {
     std::vector<PolicyExplanation> policies;
     std::vector<LostRule> lost;
     bool consistent = true;
+    // rename, link: the end explained ("source" or "target": the one that
+    // decides, the source at equal verdicts) and its path; "" otherwise.
+    std::string end;
+    std::string end_path;
 };
 
 Explanation explain(const std::vector<Policy>& policies, const MapImage& image, const SystemView& system,

@@ -3,6 +3,7 @@
 #include "compile/scope_compiler.hpp"
 #include "policy/value_checks.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 namespace bulwark {
@@ -119,7 +120,12 @@ void ImaginedSystem::imagine_for(const std::vector<Policy>& policies, const std:
             for (const auto& u : m.uids) user(u);
     }
     for (const TestCase& tc : cases) {
-        if (tc.op != TestOp::connect) imagine_file(tc.path.value);
+        // A create names a file that is to be made: only its directory is
+        // imagined; so is the target's of a rename or link.
+        auto parent = [](const std::string& p) { return p.substr(0, std::max<size_t>(p.find_last_of('/'), 1)); };
+        if (tc.op == TestOp::create) imagine_dir(parent(tc.path.value));
+        else if (tc.op != TestOp::connect) imagine_file(tc.path.value);
+        if (has_target(tc.op)) imagine_dir(parent(tc.target.value));
         if (tc.uid) user(*tc.uid);
         if (tc.cgroup) imagine_cgroup(tc.cgroup->value);
         if (tc.executable) imagine_file(tc.executable->value);

@@ -136,6 +136,12 @@ MonitoredOp monitored(const ResolvedOp& op, const TestCase& tc)
     m.subject = op.subject;
     switch (op.op) {
     case TestOp::open:
+    case TestOp::create:
+    case TestOp::remove:
+    case TestOp::rename:
+    case TestOp::link:
+    case TestOp::truncate:
+    case TestOp::metadata:  // file monitors report opens; callers skip the others
         m.kind = MonitoredOp::Kind::open;
         m.path = tc.path.value;  // the name as passed: file monitors match names
         break;

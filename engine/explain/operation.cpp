@@ -11,22 +11,62 @@ std::string uid_text(const UidSpec& u)
     return std::get<std::string>(u.value);
 }
 
-std::string access_text(uint8_t access)
+// How the kernel names `path`: its canonical form, or, when it does not
+// exist, its directory's followed by its name.
+std::string kernel_name(const SystemView& system, const std::string& path)
 {
-    if (access == access_any) return "read,write";
-    return access == access_write ? "write" : "read";
+    if (auto c = system.canonical(path)) return *c;
+    const auto slash = path.find_last_of('/');
+    auto parent = system.canonical(slash == 0 ? "/" : path.substr(0, slash));
+    return (parent && *parent != "/" ? *parent : "") + path.substr(slash);
 }
 
 }  // namespace
 
+std::string access_text(uint8_t access)
+{
+    if ((access & (access_read | access_write)) == (access_read | access_write)) return "read,write";
+    return access == access_write ? "write" : "read";
+}
+
 bw_kind kind_of(TestOp op)
 {
-    switch (op) {
-    case TestOp::open: return BW_KIND_FILE;
-    case TestOp::exec: return BW_KIND_EXEC;
-    case TestOp::connect: return BW_KIND_CONNECT;
-    }
+    if (op == TestOp::exec) return BW_KIND_EXEC;
+    if (op == TestOp::connect) return BW_KIND_CONNECT;
     return BW_KIND_FILE;
+}
+
+uint32_t change_access(TestOp op)
+{
+    switch (op) {
+    case TestOp::create: return BW_ACCESS_CREATE;
+    case TestOp::remove: return BW_ACCESS_DELETE;
+    case TestOp::rename:
+    case TestOp::link: return BW_ACCESS_RENAME;
+    case TestOp::truncate: return BW_ACCESS_WRITE;
+    case TestOp::metadata: return BW_ACCESS_METADATA;
+    case TestOp::open:
+    case TestOp::exec:
+    case TestOp::connect: break;
+    }
+    return 0;
+}
+
+ResolvedOp source_end(const ResolvedOp& op)
+{
+    ResolvedOp r = op;
+    r.target.reset();
+    r.target_canonical.clear();
+    return r;
+}
+
+ResolvedOp target_end(const ResolvedOp& op)
+{
+    ResolvedOp r = source_end(op);
+    if (!op.target) return r;
+    r.object = op.target;
+    r.canonical = op.target_canonical;
+    return r;
 }
 
 Verdict to_verdict(bw_verdict v)
@@ -47,6 +87,7 @@ std::string describe(const TestCase& tc)
         out += " " + tc.addr.value + " " + std::to_string(tc.port) + "/" + (tc.protocol == proto_udp ? "udp" : "tcp");
     } else {
         out += " " + tc.path.value;
+        if (has_target(tc.op)) out += " " + tc.target.value;
         if (tc.op == TestOp::open) out += " (" + access_text(tc.access) + ")";
     }
     std::string who;
@@ -128,14 +169,14 @@ std::variant<ResolvedOp, std::string> resolve_op(const TestCase& tc, const Syste
 
     r.object = describe_file(system, tc.path.value);
     if (!r.object) return "the directory of " + tc.path.value + " does not exist";
-    if (auto c = system.canonical(tc.path.value)) {
-        r.canonical = *c;
-    } else {
-        const auto slash = tc.path.value.find_last_of('/');
-        auto parent = system.canonical(slash == 0 ? "/" : tc.path.value.substr(0, slash));
-        r.canonical = (parent && *parent != "/" ? *parent : "") + tc.path.value.substr(slash);
+    r.canonical = kernel_name(system, tc.path.value);
+    if (has_target(tc.op)) {
+        r.target = describe_file(system, tc.target.value);
+        if (!r.target) return "the directory of " + tc.target.value + " does not exist";
+        r.target_canonical = kernel_name(system, tc.target.value);
     }
     if (tc.op == TestOp::open) r.access = tc.access;  // AccessBits are BW_ACCESS_* bits
+    else r.access = change_access(tc.op);
     return r;
 }
 
@@ -154,6 +195,17 @@ Outcome decide(const Evaluator& eval, const ResolvedOp& op)
         return read.verdict != BW_VERDICT_ALLOW && read.verdict >= run.verdict ? read : run;
     }
     case TestOp::connect: return eval.decide_connect(op.subject, *op.destination);
+    case TestOp::create:
+    case TestOp::remove:
+    case TestOp::truncate:
+    case TestOp::metadata: return eval.decide_file(op.subject, *op.object, op.access);
+    case TestOp::rename:
+    case TestOp::link: {
+        const Outcome from = eval.decide_file(op.subject, *op.object, op.access);
+        if (!op.target || from.verdict == BW_VERDICT_DENY) return from;
+        const Outcome to = eval.decide_file(op.subject, *op.target, op.access);
+        return to.verdict > from.verdict ? to : from;
+    }
     }
     return {};
 }

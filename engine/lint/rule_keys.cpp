@@ -81,9 +81,7 @@ RuleKeys rule_keys(const std::vector<Policy>& policies, const SystemView& system
         };
         for (size_t k = 0; k < p.files.size(); ++k) {
             const auto& r = p.files[k];
-            uint8_t cols = 0;
-            if (r.access & access_read) cols |= 1u << BW_COL_READ;
-            if (r.access & access_write) cols |= 1u << BW_COL_WRITE;
+            const uint8_t cols = r.access;  // AccessBits are column bits
             add(RuleKind::file, k, r.paths, true, cols, r.action);
             add(RuleKind::file, k, r.prefixes, false, cols, r.action);
         }
@@ -114,7 +112,11 @@ Action default_for(const Policy& p, uint32_t column)
 {
     switch (column) {
     case BW_COL_READ:
-    case BW_COL_WRITE: return p.defaults.file.action;
+    case BW_COL_WRITE:
+    case BW_COL_CREATE:
+    case BW_COL_DELETE:
+    case BW_COL_RENAME:
+    case BW_COL_METADATA: return p.defaults.file.action;
     case BW_COL_EXEC: return p.defaults.exec.action;
     default: return Action::allow;  // BW_COL_MAP: rules only
     }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -21,7 +23,40 @@ enum class Action : uint8_t { allow, audit, deny };
 enum class Mode : uint8_t { enforce, audit };
 
 // Access a file rule constrains; a bit set so "read" + "write" combine.
-enum AccessBits : uint8_t { access_read = 1, access_write = 2, access_any = 3 };
+// Bit c is the map image's column c (BW_ACCESS_* in bulwark/abi.h, pinned
+// by static_assert in compile/columns.cpp); columns 2 and 3 are exec's.
+enum AccessBits : uint8_t {
+    access_read = 0x01,
+    access_write = 0x02,      // a file's content: open for writing, O_TRUNC, truncate
+    access_create = 0x10,     // a new name in a directory: file, directory, symlink, node
+    access_delete = 0x20,     // unlink, rmdir
+    access_rename = 0x40,     // a name moving into, out of or within a tree; link(2)
+    access_metadata = 0x80,   // chmod, chown, setxattr, removexattr, utimes
+    // What `write` in a rule means (docs/decisions/009-file-rights.md):
+    // nothing in the tree changes.
+    access_changes = access_write | access_create | access_delete | access_rename | access_metadata,
+    access_any = access_read | access_changes,
+};
+
+// The names of `access` in a [[file]] rule, in the order of the table in
+// docs/policy-language.md, and the bit each one sets (before `write`
+// implies the other changes).
+inline constexpr std::string_view kAccessRightNames[] = {"read", "write", "create", "delete", "rename", "metadata"};
+inline constexpr uint8_t kAccessRightBits[] = {access_read,   access_write,  access_create,
+                                               access_delete, access_rename, access_metadata};
+static_assert(std::size(kAccessRightNames) == std::size(kAccessRightBits));
+
+// The bits a list of rights sets: `write` implies create, delete, rename
+// and metadata (docs/decisions/009-file-rights.md); `names` has bit i for
+// kAccessRightNames[i].
+inline uint8_t access_of_names(uint8_t names)
+{
+    uint8_t bits = 0;
+    for (size_t i = 0; i < sizeof(kAccessRightBits); ++i)
+        if (names & (1u << i)) bits |= kAccessRightBits[i];
+    if (bits & access_write) bits |= access_changes;
+    return bits;
+}
 
 // A string value as written, with where it was written.
 struct Located {

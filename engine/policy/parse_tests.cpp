@@ -12,14 +12,20 @@
 
 namespace bulwark {
 
+const std::string_view kTestOpNames[9] = {"open",   "exec", "connect",  "create",  "delete",
+                                          "rename", "link", "truncate", "metadata"};
+
 const char* to_string(TestOp op)
 {
-    switch (op) {
-    case TestOp::open: return "open";
-    case TestOp::exec: return "exec";
-    case TestOp::connect: return "connect";
-    }
-    return "open";
+    const auto i = static_cast<size_t>(op);
+    return i < std::size(kTestOpNames) ? kTestOpNames[i].data() : "open";
+}
+
+std::optional<TestOp> test_op(std::string_view name)
+{
+    for (size_t i = 0; i < std::size(kTestOpNames); ++i)
+        if (kTestOpNames[i] == name) return static_cast<TestOp>(i);
+    return std::nullopt;
 }
 
 const char* to_string(Verdict v)
@@ -37,9 +43,8 @@ namespace parse_detail {
 namespace {
 
 constexpr std::string_view kTable = "[[test]]";
-constexpr std::string_view kTestKeys[] = {"name", "op",    "path", "access",     "addr",  "port",
-                                          "protocol", "uid", "cgroup", "executable", "expect"};
-constexpr std::string_view kOps[] = {"open", "exec", "connect"};
+constexpr std::string_view kTestKeys[] = {"name",     "op",  "path",   "target",     "access", "addr",
+                                          "protocol", "uid", "cgroup", "executable", "expect", "port"};
 constexpr std::string_view kVerdicts[] = {"allow", "audit", "would-deny", "deny"};
 constexpr std::string_view kAccessNames[] = {"read", "write"};
 constexpr std::string_view kProtocolNames[] = {"tcp", "udp"};
@@ -48,6 +53,7 @@ constexpr std::string_view kProtocolNames[] = {"tcp", "udp"};
 bool used_by(std::string_view key, TestOp op)
 {
     if (key == "path") return op != TestOp::connect;
+    if (key == "target") return has_target(op);
     if (key == "access") return op == TestOp::open;
     if (key == "addr" || key == "port" || key == "protocol") return op == TestOp::connect;
     return true;
@@ -104,12 +110,12 @@ void parse_test(Ctx& c, const toml::table& t)
     std::optional<TestOp> op;
     for (auto [k, v] : entries) {
         if (k->str() != "op") continue;
-        if (auto i = enum_value(c, *v, "op", kTable, kOps)) op = static_cast<TestOp>(*i);
+        if (auto i = enum_value(c, *v, "op", kTable, kTestOpNames)) op = static_cast<TestOp>(*i);
         else ok = false;
     }
     if (op) tc.op = *op;
 
-    bool have_name = false, have_expect = false, have_path = false, have_addr = false, have_port = false;
+    bool have_name = false, have_expect = false, have_path = false, have_target = false, have_addr = false, have_port = false;
     for (auto [k, v] : entries) {
         const std::string_view key = k->str();
         if (std::find(std::begin(kTestKeys), std::end(kTestKeys), key) == std::end(kTestKeys)) {
@@ -120,9 +126,12 @@ void parse_test(Ctx& c, const toml::table& t)
         if (op && !used_by(key, *op)) {
             c.error(c.at(*k), std::string(key) + " is not used by op = \"" + to_string(*op) + "\"; remove it" +
                                   (*op == TestOp::connect ? " (a connect case has addr, port and protocol)"
-                                                          : " (an " + std::string(to_string(*op)) +
+                                                          : std::string(*op <= TestOp::exec ? " (an " : " (a ") +
+                                                                to_string(*op) +
                                                                 " case has path" +
-                                                                (*op == TestOp::open ? " and access)" : ")")));
+                                                                (*op == TestOp::open  ? " and access)"
+                                                                 : has_target(*op)   ? " and target)"
+                                                                                     : ")")));
             ok = false;
             continue;
         }
@@ -139,8 +148,8 @@ void parse_test(Ctx& c, const toml::table& t)
             } else {
                 ok = false;
             }
-        } else if (key == "path") {
-            have_path = true;
+        } else if (key == "path" || key == "target") {
+            (key == "path" ? have_path : have_target) = true;
             auto s = string_value(c, *v, key);
             if (!s) {
                 ok = false;
@@ -148,7 +157,7 @@ void parse_test(Ctx& c, const toml::table& t)
                 c.error(c.at(*v), msg);
                 ok = false;
             } else {
-                tc.path = {*s, c.at(*v)};
+                (key == "path" ? tc.path : tc.target) = {*s, c.at(*v)};
             }
         } else if (key == "access") {
             if (auto bits = bit_list(c, *v, key, "access", kTable, kAccessNames,
@@ -223,8 +232,10 @@ void parse_test(Ctx& c, const toml::table& t)
     };
     if (!have_name) missing("name; add name = \"...\" saying what the case shows");
     if (!op && std::none_of(entries.begin(), entries.end(), [](const auto& e) { return e.first->str() == "op"; }))
-        missing("op; add op = \"open\", \"exec\" or \"connect\"");
+        missing("op; add op = \"open\", \"exec\", \"connect\", \"create\", \"delete\", \"rename\", \"link\", "
+                "\"truncate\" or \"metadata\"");
     if (op && *op != TestOp::connect && !have_path) missing("path; add path = \"/...\" naming the file or program");
+    if (op && has_target(*op) && !have_target) missing("target; add target = \"/...\" naming where the name goes");
     if (op && *op == TestOp::connect && !have_addr) missing("addr; add addr = \"...\" naming the destination");
     if (op && *op == TestOp::connect && !have_port) missing("port; add port = N");
     if (!have_expect) missing("expect; add expect = \"allow\", \"audit\", \"would-deny\" or \"deny\"");

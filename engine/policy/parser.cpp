@@ -110,7 +110,6 @@ constexpr Action kActionValues[] = {Action::deny, Action::audit, Action::allow};
 constexpr std::string_view kDefaultActions[] = {"allow", "deny", "audit"};
 constexpr Action kDefaultActionValues[] = {Action::allow, Action::deny, Action::audit};
 constexpr std::string_view kModes[] = {"enforce", "audit"};
-constexpr std::string_view kAccess[] = {"read", "write"};
 constexpr std::string_view kProtocols[] = {"tcp", "udp"};
 
 // ---------------------------------------------------------------------------
@@ -510,8 +509,8 @@ void parse_file_rule(Ctx& c, const toml::table& t)
         if (key == "paths" || key == "prefixes") {
             rule_paths(c, *v, key, table, rp);
         } else if (key == "access") {
-            if (auto bits = bit_list(c, *v, key, "access", table, kAccess, "omit access to match any access"))
-                r.access = *bits;
+            if (auto names = bit_list(c, *v, key, "access", table, kAccessRightNames, "omit access to match any access"))
+                r.access = access_of_names(*names);
         } else if (key == "action") {
             have_action = true;
             if (auto a = rule_action(c, *v, table)) r.action = *a;

@@ -12,10 +12,27 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace bulwark {
 
-enum class TestOp : uint8_t { open, exec, connect };
+// The order of the names `op` takes (policy/parse_tests.cpp). The file
+// operations past connect are the hooks of docs/decisions/009-file-rights.md;
+// `remove` is written "delete".
+enum class TestOp : uint8_t { open, exec, connect, create, remove, rename, link, truncate, metadata };
+
+// The operations that name a second path, `target` (where the name goes).
+inline bool has_target(TestOp op)
+{
+    return op == TestOp::rename || op == TestOp::link;
+}
+
+// The operations on files other than opening them: decided by [[file]]
+// rules, never by [[exec]] rules.
+inline bool is_file_change(TestOp op)
+{
+    return op >= TestOp::create;
+}
 
 // The verdicts a case can expect, in the order of enum bw_verdict.
 enum class Verdict : uint8_t { allow, audit, would_deny, deny };
@@ -23,7 +40,8 @@ enum class Verdict : uint8_t { allow, audit, would_deny, deny };
 struct TestCase {
     std::string name;
     TestOp op = TestOp::open;
-    Located path;                      // open, exec: absolute, normalized
+    Located path;                      // every op but connect: absolute, normalized
+    Located target;                    // rename, link: where the name goes
     uint8_t access = access_read;      // open: AccessBits, "read" when not given
     Located addr;                      // connect: an IPv4 or IPv6 address
     uint16_t port = 0;                 // connect
@@ -38,7 +56,14 @@ struct TestCase {
     SourcePos expect_pos;              // of the expect value
 };
 
-const char* to_string(TestOp op);      // "open", "exec", "connect"
+const char* to_string(TestOp op);      // "open", "exec", "connect", "create", "delete", ...
+
+// The operation a name means ("delete" is TestOp::remove); nullopt if none.
+// The one parser of operation names: [[test]] op and `bulwark explain`.
+std::optional<TestOp> test_op(std::string_view name);
+
+// The names test_op knows, in TestOp order.
+extern const std::string_view kTestOpNames[9];
 const char* to_string(Verdict v);      // "allow", "audit", "would-deny", "deny"
 
 }  // namespace bulwark

@@ -130,6 +130,7 @@ TEST_CASE("image: an exact rule on an existing file — name key, own inode key,
     // A rule without access decides read, write and the changes write implies.
     REQUIRE(info.decisions.size() == 6);
     CHECK(img.deciding_rule(n->value.entry, 0, BW_COL_READ) == 0);
+    CHECK(img.deciding_rule(n->value.entry, 0, BW_COL_RENAME) == 0);
     CHECK(img.deciding_rule(n->value.entry, 0, BW_COL_WRITE) == 0);
     for (uint32_t c : {BW_COL_CREATE, BW_COL_DELETE, BW_COL_RENAME, BW_COL_METADATA}) {
         CHECK(n->value.deny[c] == 1);

@@ -161,7 +161,7 @@ TEST_CASE("parser: the docs/policy-language.md full example parses into the expe
     CHECK(f.prefixes[0].value == "/root/");
     CHECK(f.prefixes[1].value == "/etc/ssh/");
     CHECK(f.prefixes[1].pos.line == 18);
-    CHECK(f.access == (access_read | access_write));
+    CHECK(f.access == (access_read | access_changes));  // write implies every change
     CHECK(f.action == Action::deny);
 
     REQUIRE(p.execs.size() == 1);
@@ -810,7 +810,7 @@ TEST_CASE("parser: [[file]] rules")
     SUBCASE("access unknown")
     {
         ParseResult r = parse(HEAD "[[file]]\npaths = \"/a\"\naccess = [\"read\", \"exec\"]\naction = \"deny\"\n");
-        EXPECT_ONLY_ERROR(r, 5, 19, "unknown access \"exec\" in [[file]]; write \"read\" or \"write\"");
+        EXPECT_ONLY_ERROR(r, 5, 19, "unknown access \"exec\" in [[file]]; write \"read\", \"write\", \"create\", \"delete\", \"rename\" or \"metadata\"");
     }
     SUBCASE("access misspelt")
     {
@@ -821,7 +821,7 @@ TEST_CASE("parser: [[file]] rules")
     {
         ParseResult r = parse(HEAD "[[file]]\npaths = \"/a\"\naccess = [\"write\"]\naction = \"deny\"\n");
         CHECK_CLEAN(r);
-        CHECK(r.policies[0].files[0].access == access_write);
+        CHECK(r.policies[0].files[0].access == access_changes);
     }
 }
 

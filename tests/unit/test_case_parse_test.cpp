@@ -82,7 +82,7 @@ TEST_CASE("[[test]]: every key, for each operation")
     INFO(dump(r));
     REQUIRE(r.diagnostics.all().empty());
     REQUIRE(r.tests.size() == 3);
-    CHECK(r.tests[0].access == access_any);
+    CHECK(r.tests[0].access == (access_read | access_write));
     CHECK(std::get<uint32_t>(r.tests[0].uid->value) == 33);
     CHECK(r.tests[0].cgroup->value == "system.slice/nginx.service");
     CHECK(r.tests[0].executable->value == "/usr/sbin/nginx");
@@ -108,7 +108,8 @@ TEST_CASE("[[test]]: errors at the offending value")
     SUBCASE("no op")
     {
         ParseResult r = parse(HEAD "[[test]]\nname = \"n\"\nexpect = \"deny\"\n");
-        EXPECT_ERROR(r, 3, 1, "[[test]] has no op; add op = \"open\", \"exec\" or \"connect\"");
+        EXPECT_ERROR(r, 3, 1, "[[test]] has no op; add op = \"open\", \"exec\", \"connect\", \"create\", \"delete\", \"rename\", \"link\", "
+                            "\"truncate\" or \"metadata\"");
     }
     SUBCASE("connect needs addr and port")
     {
