@@ -47,14 +47,14 @@ struct Tree {
     std::string prot = fx.data + "/prot", free = fx.data + "/free";
     std::string file = prot + "/f";  // a protected file, "keep\n"
     PolicyFile policy;
-    explicit Tree(const std::string& header = "") {
+    explicit Tree(const std::string& header = "", const std::string& access = "\"write\"") {
         make_dirs(prot + "/dir");
         make_dirs(free + "/dir");
         write_file(file, "keep\n");
         write_file(free + "/x", "evil\n");
         policy = write_policy(fx.pol + "/t.toml", cat("[policy]\nname = \"t\"\n", header,
                                                       "\n[[file]] # deny\nprefixes = [\"", prot,
-                                                      "/\"]\naccess = [\"write\"]\naction = \"deny\"\n"));
+                                                      "/\"]\naccess = [", access, "]\naction = \"deny\"\n"));
     }
     // The event of an operation `op` (`call`) decided at `path` (and `target`).
     void check(const Json& ev, const std::string& verdict, const std::string& op, const std::string& call,
@@ -165,6 +165,58 @@ TEST("fileops: nothing is deleted from a write-protected tree") {
     expect_errno(err(rmdir((t.free + "/dir").c_str())), 0, "rmdir(free/dir)");
     t.fx.no_event_for(bw, "deleting in free/");
     bw.stop_and_check();
+}
+
+TEST("fileops: each right alone decides its own operations and no other") {
+    {
+        Tree t("", "\"delete\"");
+        Bulwark bw({{t.fx.pol}});
+        bw.wait_ready({"marker", "t"});
+        expect_errno(err(unlink(t.file.c_str())), EPERM, "delete: unlink(prot/f)");
+        expect_content(t.file, "keep\n", "delete: unlink(prot/f)");
+        t.check(bw.next_verdict("delete: unlink"), "deny", "delete", "unlink", "delete", t.file);
+        expect_errno(err(mkdir((t.prot + "/d").c_str(), 0755)), 0, "delete: mkdir(prot/d)");
+        expect_open(t.file, O_WRONLY | O_APPEND, 0, "delete: open(prot/f, O_WRONLY)");
+        expect_errno(err(chmod(t.file.c_str(), 0600)), 0, "delete: chmod(prot/f)");
+        t.fx.no_event_for(bw, "delete: mkdir, open for writing and chmod");
+        bw.stop_and_check();
+    }
+    {
+        Tree t("", "\"create\"");
+        Bulwark bw({{t.fx.pol}});
+        bw.wait_ready({"marker", "t"});
+        // (The Fixture's directory is the test's: prot/d is left from the block above.)
+        expect_errno(err(mkdir((t.prot + "/c").c_str(), 0755)), EPERM, "create: mkdir(prot/c)");
+        expect_absent(t.prot + "/c", "create: mkdir in prot/");
+        t.check(bw.next_verdict("create: mkdir"), "deny", "create", "mkdir", "create", t.prot + "/c");
+        expect_errno(err(unlink(t.file.c_str())), 0, "create: unlink(prot/f)");
+        t.fx.no_event_for(bw, "create: unlink");
+        bw.stop_and_check();
+    }
+    {
+        Tree t("", "\"rename\"");
+        Bulwark bw({{t.fx.pol}});
+        bw.wait_ready({"marker", "t"});
+        const std::string x = t.free + "/x";
+        expect_errno(err(rename(x.c_str(), (t.prot + "/x").c_str())), EPERM, "rename: rename(free/x, prot/x)");
+        expect_absent(t.prot + "/x", "rename: rename into prot/");
+        t.check(bw.next_verdict("rename: rename into"), "deny", "rename", "rename", "rename", x, t.prot + "/x");
+        expect_open(t.file, O_WRONLY | O_TRUNC, 0, "rename: open(prot/f, O_TRUNC)");
+        expect_errno(err(unlink(t.file.c_str())), 0, "rename: unlink(prot/f)");
+        t.fx.no_event_for(bw, "rename: O_TRUNC and unlink");
+        bw.stop_and_check();
+    }
+    {
+        Tree t("", "\"metadata\"");
+        Bulwark bw({{t.fx.pol}});
+        bw.wait_ready({"marker", "t"});
+        expect_errno(err(chmod(t.file.c_str(), 0600)), EPERM, "metadata: chmod(prot/f)");
+        t.check(bw.next_verdict("metadata: chmod"), "deny", "metadata", "chmod", "metadata", t.file);
+        expect_open(t.file, O_WRONLY | O_APPEND, 0, "metadata: open(prot/f, O_WRONLY)");
+        expect_errno(err(unlink(t.file.c_str())), 0, "metadata: unlink(prot/f)");
+        t.fx.no_event_for(bw, "metadata: open for writing and unlink");
+        bw.stop_and_check();
+    }
 }
 
 TEST("fileops: truncate by path and by an fd opened before the policy") {
