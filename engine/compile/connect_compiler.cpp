@@ -116,19 +116,22 @@ private:
     }
 
     // The verdict of every policy for `protocol` at `port` under `up`.
-    Fold fold(const std::vector<const std::vector<ConnectRuleAt>*>& up, uint8_t protocol, uint16_t port) const
+    Fold fold(const std::vector<const std::vector<ConnectRuleAt>*>& up, uint8_t protocol, uint16_t port)
     {
         const auto& set = image_.policy_set;
         Fold f;
         uint64_t decided = 0;
         for (const auto* rules : up) {
-            std::map<uint32_t, const ConnectRuleAt*> best;  // by policy, ordered: stable decisions
+            // Strongest rule by policy, in policy order: stable decisions.
+            best_.clear();
             for (const auto& r : *rules) {
                 if ((decided & (1ull << r.policy)) || !covers(r, protocol, port)) continue;
-                auto& b = best[r.policy];
-                if (!b || strength(r.action) > strength(b->action)) b = &r;
+                auto b = std::find_if(best_.begin(), best_.end(), [&](const auto& x) { return x.first == r.policy; });
+                if (b == best_.end()) best_.emplace_back(r.policy, &r);
+                else if (strength(r.action) > strength(b->second->action)) b->second = &r;
             }
-            for (const auto& [policy, r] : best) {
+            std::sort(best_.begin(), best_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            for (const auto& [policy, r] : best_) {
                 decided |= 1ull << policy;
                 if (r->action == Action::deny) f.deny |= 1ull << policy;
                 if (r->action == Action::audit) f.audit |= 1ull << policy;
@@ -242,6 +245,7 @@ private:
     MapImage& image_;
     Diagnostics& diags_;
     std::map<Network, std::vector<ConnectRuleAt>> networks_;
+    std::vector<std::pair<uint32_t, const ConnectRuleAt*>> best_;  // fold()'s scratch
     std::map<bool, std::set<uint32_t>> lengths_;  // prefix lengths in use, by v4
     SourcePos last_pos_;
 };
@@ -285,8 +289,18 @@ std::optional<Network> parse_network(const std::string& cidr)
 
 std::string to_string(const Network& n)
 {
+    if (n.v4) {
+        // As inet_ntop writes it, without its sprintf: one per CIDR entry.
+        std::string out;
+        out.reserve(18);
+        for (int i = 0; i < 4; ++i) {
+            if (i) out += '.';
+            out += std::to_string(n.addr[static_cast<size_t>(i)]);
+        }
+        return out + "/" + std::to_string(n.len);
+    }
     char buf[INET6_ADDRSTRLEN] = {};
-    inet_ntop(n.v4 ? AF_INET : AF_INET6, n.addr.data(), buf, sizeof(buf));
+    inet_ntop(AF_INET6, n.addr.data(), buf, sizeof(buf));
     return std::string(buf) + "/" + std::to_string(n.len);
 }
 

@@ -61,18 +61,17 @@ void warn_about_allowlists(const std::vector<Policy>& policies, const SystemView
 {
     const char* shell = "/bin/sh";
     std::optional<FileObject> sh;
-    bool looked = false;
-    Evaluator eval(image);
+    std::optional<Evaluator> eval;  // indexes the whole image: only for an allowlist
     for (size_t i = 0; i < policies.size(); ++i) {
         const Policy& p = policies[i];
         if (!p.defaults.exec.given || p.defaults.exec.action != Action::deny) continue;
-        if (!looked) {
+        if (!eval) {
             sh = describe_file(system, shell);
-            looked = true;
+            eval.emplace(image);
         }
         if (!sh) return;  // no shell on this machine: nothing to compare with
         bool too_deep = false;
-        const bw_path_rule* found = eval.walk(*sh, too_deep);
+        const bw_path_rule* found = eval->walk(*sh, too_deep);
         const uint64_t deny = found ? found->deny[BW_COL_EXEC] : image.policy_set.default_deny[BW_COL_EXEC];
         if (!(deny & (1ull << i))) continue;
         const std::string real = system.canonical(shell).value_or(shell);

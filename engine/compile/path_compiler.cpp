@@ -3,11 +3,21 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
-#include <map>
+#include <numeric>
+#include <string_view>
 #include <unordered_map>
 
 namespace bulwark {
 namespace {
+
+// Hash maps keyed by std::string that are searched with a string_view:
+// the walk up a key's path looks up its prefixes without copying them.
+struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 std::string dirname_of(const std::string& p)
 {
@@ -124,12 +134,18 @@ public:
         // Name keys need their parent directory flagged: add the parent as
         // a (possibly synthetic) directory entry. Collect first: entry()
         // inserts into the map being iterated.
+        // Each directory once, from its first child in key order.
+        std::vector<uint32_t> order = entry_order();
         std::vector<std::pair<std::string, SourcePos>> parents;
-        for (auto& [k, e] : entries_) {
+        StringMap<bool> seen;
+        for (uint32_t i : order) {
+            const EntryBuild& e = entries_[i];
             if (!uses_name_key(e)) continue;
             const std::string& path = e.keypath;
-            parents.emplace_back(dirname_of(e.role == BW_ROLE_SELF ? path : path.substr(0, path.size() - 1)), e.pos);
+            std::string dir = dirname_of(e.role == BW_ROLE_SELF ? path : path.substr(0, path.size() - 1));
+            if (seen.try_emplace(dir, true).second) parents.emplace_back(std::move(dir), e.pos);
         }
+        const auto before = static_cast<uint32_t>(entries_.size());
         for (auto& [dir, pos] : parents) {
             Anchor a;
             a.canonical = dir;
@@ -141,7 +157,20 @@ public:
             }
             entry(tree_of(dir), BW_ROLE_ANCESTOR, a, pos).named_children = true;
         }
-        for (auto& [k, e] : entries_) emit(e);
+        // The directories added just now, merged into the key order.
+        std::vector<uint32_t> added(entries_.size() - before);
+        std::iota(added.begin(), added.end(), before);
+        std::sort(added.begin(), added.end(), [this](uint32_t a, uint32_t b) { return key_less(a, b); });
+        std::vector<uint32_t> merged;
+        merged.reserve(entries_.size());
+        std::merge(order.begin(), order.end(), added.begin(), added.end(), std::back_inserter(merged),
+                   [this](uint32_t a, uint32_t b) { return key_less(a, b); });
+        order = std::move(merged);
+        // No reallocation while emitting: add_unique's index points into them.
+        image_.inode_rules.reserve(image_.inode_rules.size() + order.size());
+        image_.name_rules.reserve(image_.name_rules.size() + order.size());
+        image_.entries.reserve(image_.entries.size() + order.size());
+        for (uint32_t i : order) emit(entries_[i]);
         fill_dir_filter();
         if (image_.inode_rules.size() > options_.max_path_keys || image_.name_rules.size() > options_.max_path_keys) {
             diags_.error(last_pos_, "the policies need " +
@@ -169,14 +198,49 @@ private:
 
     static bool uses_name_key(const EntryBuild& e) { return e.role == BW_ROLE_SELF || !e.self; }
 
+    // The entry for (keypath, role), made on first use. The reference is
+    // good until the next call.
     EntryBuild& entry(const std::string& keypath, bw_role role, const Anchor& a, const SourcePos& pos)
     {
-        auto [it, inserted] = entries_.try_emplace({keypath, role});
+        auto& index = role == BW_ROLE_SELF ? self_index_ : ancestor_index_;
+        auto [it, inserted] = index.try_emplace(keypath, static_cast<uint32_t>(entries_.size()));
         if (inserted) {
-            it->second = EntryBuild{keypath, role, a.self, a.parent, a.name, true, false, pos};
+            entries_.push_back(EntryBuild{keypath, role, a.self, a.parent, a.name, true, false, pos});
             last_pos_ = pos;
         }
-        return it->second;
+        return entries_[it->second];
+    }
+
+    // (keypath, role) order: the order of the image's entries.
+    bool key_less(uint32_t a, uint32_t b) const
+    {
+        const EntryBuild &x = entries_[a], &y = entries_[b];
+        if (const int c = x.keypath.compare(y.keypath); c != 0) return c < 0;
+        return x.role < y.role;
+    }
+
+    std::vector<uint32_t> entry_order() const
+    {
+        std::vector<uint32_t> order(entries_.size());
+        std::iota(order.begin(), order.end(), 0u);
+        std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) { return key_less(a, b); });
+        return order;
+    }
+
+    // The prefix rules at `tree` (ending in '/') and at every tree above
+    // it, the deepest first; remembered per tree (rule paths share their
+    // directories).
+    using Chain = std::vector<const std::vector<RuleAtPath>*>;
+    const Chain& chain(std::string_view tree)
+    {
+        if (auto known = chains_.find(tree); known != chains_.end()) return known->second;
+        Chain c;
+        if (auto found = prefix_rules_.find(tree); found != prefix_rules_.end()) c.push_back(&found->second);
+        if (tree.size() > 1) {
+            const Chain& up = chain(tree.substr(0, tree.rfind('/', tree.size() - 2) + 1));
+            c.insert(c.end(), up.begin(), up.end());
+        }
+        return chains_.emplace(std::string(tree), std::move(c)).first->second;
     }
 
     // Every policy's verdict per column at this key, most specific rule first.
@@ -184,39 +248,47 @@ private:
     void fold(const EntryBuild& e, bw_path_rule& value, EntryInfo& info, uint64_t (&exact)[BW_NR_COLUMNS])
     {
         const auto& set = image_.policy_set;
-        std::vector<std::string> candidates;
-        if (e.role == BW_ROLE_SELF) candidates.push_back(e.keypath);
-        const std::string& s = e.keypath;
-        for (size_t i = s.size(); i-- > 0;)
-            if (s[i] == '/') candidates.push_back(s.substr(0, i + 1));
-
+        const std::string_view s = e.keypath;
         uint64_t decided[BW_NR_COLUMNS] = {};
-        for (size_t ci = 0; ci < candidates.size(); ++ci) {
-            const bool exact_path = e.role == BW_ROLE_SELF && ci == 0;
-            const auto& table = exact_path ? exact_rules_ : prefix_rules_;
-            auto found = table.find(candidates[ci]);
-            if (found == table.end()) continue;
-            // Strongest action per (policy, column) among rules at this path.
-            std::map<std::pair<uint32_t, uint32_t>, const RuleAtPath*> best;
-            for (const auto& r : found->second) {
-                for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c) {
-                    if (!(r.columns & (1u << c)) || (decided[c] & (1ull << r.policy))) continue;
-                    auto& slot = best[{r.policy, c}];
-                    if (!slot || strength(r.action) > strength(slot->action)) slot = &r;
-                }
-            }
-            for (const auto& [pc, r] : best) {
-                const auto [policy, c] = pc;
-                decided[c] |= 1ull << policy;
-                if (exact_path) exact[c] |= 1ull << policy;
-                if (r->action == Action::deny) value.deny[c] |= 1ull << policy;
-                if (r->action == Action::audit) value.audit[c] |= 1ull << policy;
-                info.decisions.push_back({policy, c, r->rule});
-            }
+        // The key's own path (exact, or its tree), then every tree above it.
+        const bool self = e.role == BW_ROLE_SELF;
+        const auto& own = self ? exact_rules_ : prefix_rules_;
+        if (auto found = own.find(s); found != own.end()) fold_rules(found->second, self, decided, value, info, exact);
+        if (s.size() > 1) {
+            const size_t up = self ? s.rfind('/') : s.rfind('/', s.size() - 2);
+            for (const auto* rules : chain(s.substr(0, up + 1))) fold_rules(*rules, false, decided, value, info, exact);
         }
         for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c) {
             value.deny[c] |= set.default_deny[c] & ~decided[c];
             value.audit[c] |= set.default_audit[c] & ~decided[c];
+        }
+    }
+
+    // The rules at one path, for the (policy, column) pairs no deeper path decided.
+    void fold_rules(const std::vector<RuleAtPath>& rules, bool exact_path, uint64_t (&decided)[BW_NR_COLUMNS],
+                    bw_path_rule& value, EntryInfo& info, uint64_t (&exact)[BW_NR_COLUMNS])
+    {
+        // Strongest action per (policy, column) among rules at this path,
+        // in (policy, column) order.
+        best_.clear();
+        for (const auto& r : rules) {
+            for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c) {
+                if (!(r.columns & (1u << c)) || (decided[c] & (1ull << r.policy))) continue;
+                auto slot = std::find_if(best_.begin(), best_.end(),
+                                         [&](const Best& b) { return b.policy == r.policy && b.column == c; });
+                if (slot == best_.end()) best_.push_back({r.policy, c, &r});
+                else if (strength(r.action) > strength(slot->rule->action)) slot->rule = &r;
+            }
+        }
+        std::sort(best_.begin(), best_.end(), [](const Best& a, const Best& b) {
+            return a.policy != b.policy ? a.policy < b.policy : a.column < b.column;
+        });
+        for (const auto& [policy, c, r] : best_) {
+            decided[c] |= 1ull << policy;
+            if (exact_path) exact[c] |= 1ull << policy;
+            if (r->action == Action::deny) value.deny[c] |= 1ull << policy;
+            if (r->action == Action::audit) value.audit[c] |= 1ull << policy;
+            info.decisions.push_back({policy, c, r->rule});
         }
     }
 
@@ -265,26 +337,37 @@ private:
         }
     }
 
-    template <typename Entry, typename Index>
-    void add_unique(Index& index, std::vector<Entry>& out, const Entry& n, const EntryBuild& e)
+    // One key per identity: a second path to the same key is an error.
+    // `index` holds views of the keys in `out`, which emit() reserved.
+    template <typename Entry>
+    void add_unique(std::unordered_map<std::string_view, std::string_view>& index, std::vector<Entry>& out,
+                    const Entry& n, const EntryBuild& e)
     {
-        std::string raw(reinterpret_cast<const char*>(&n.key), sizeof(n.key));
+        out.push_back(n);
+        const std::string_view raw(reinterpret_cast<const char*>(&out.back().key), sizeof(n.key));
         auto [it, inserted] = index.try_emplace(raw, e.keypath);
         if (!inserted) {
-            diags_.error(e.pos, e.keypath + " and " + it->second +
+            out.pop_back();
+            diags_.error(e.pos, e.keypath + " and " + std::string(it->second) +
                                     " are the same file or directory (a hardlink or a bind mount); name it one way");
-            return;
         }
-        out.push_back(n);
     }
+
+    struct Best {
+        uint32_t policy, column;
+        const RuleAtPath* rule;
+    };
 
     const SystemView& system_;
     const CompileOptions& options_;
     MapImage& image_;
     Diagnostics& diags_;
-    std::map<std::pair<std::string, bw_role>, EntryBuild> entries_;
-    std::unordered_map<std::string, std::vector<RuleAtPath>> exact_rules_, prefix_rules_;
-    std::unordered_map<std::string, std::string> inodes_, names_;
+    std::vector<EntryBuild> entries_;
+    StringMap<uint32_t> self_index_, ancestor_index_;  // (keypath, role) → entries_
+    StringMap<std::vector<RuleAtPath>> exact_rules_, prefix_rules_;
+    std::unordered_map<std::string_view, std::string_view> inodes_, names_;
+    std::vector<Best> best_;
+    StringMap<Chain> chains_;
     SourcePos last_pos_;
 };
 

@@ -43,12 +43,12 @@ std::optional<FileIdentity> RealSystem::identify(const std::string& path) const
     return id;
 }
 
-std::optional<std::string> RealSystem::canonical_dir(const std::string& dir) const
+const std::optional<std::string>& RealSystem::canonical_dir(std::string_view dir) const
 {
     if (auto known = canonical_dirs_.find(dir); known != canonical_dirs_.end()) return known->second;
-    auto resolved = real_path(dir);
-    canonical_dirs_.emplace(dir, resolved);
-    return resolved;
+    std::string key(dir);
+    auto resolved = real_path(key);
+    return canonical_dirs_.emplace(std::move(key), std::move(resolved)).first->second;
 }
 
 // realpath(path) is realpath(directory) + "/" + name when the name is no
@@ -58,15 +58,19 @@ std::optional<std::string> RealSystem::canonical(const std::string& path) const
 {
     const size_t slash = path.find_last_of('/');
     if (path.empty() || path[0] != '/' || slash == std::string::npos) return real_path(path);
-    const std::string name = path.substr(slash + 1);
+    const std::string_view name = std::string_view(path).substr(slash + 1);
     if (name.empty() || name == "." || name == "..") return real_path(path);
 
-    auto dir = canonical_dir(slash == 0 ? "/" : path.substr(0, slash));
+    const auto& dir = canonical_dir(slash == 0 ? std::string_view("/") : std::string_view(path).substr(0, slash));
     if (!dir) return std::nullopt;  // realpath fails on the directory too
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
     if (S_ISLNK(st.st_mode)) return real_path(path);
-    std::string resolved = (*dir == "/" ? "" : *dir) + "/" + name;
+    std::string resolved;
+    resolved.reserve(dir->size() + 1 + name.size());
+    if (*dir != "/") resolved = *dir;
+    resolved += '/';
+    resolved += name;
     identities_.emplace(resolved, identity_of(st));
     return resolved;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace bulwark {
@@ -45,10 +46,17 @@ public:
     std::optional<std::string> cgroup2_mount() const override;
 
 private:
-    std::optional<std::string> canonical_dir(const std::string& dir) const;
+    const std::optional<std::string>& canonical_dir(std::string_view dir) const;
 
-    mutable std::unordered_map<std::string, std::optional<std::string>> canonical_dirs_;
-    mutable std::unordered_map<std::string, std::optional<FileIdentity>> identities_;
+    // Looked up with string_views: no copy of a path to look it up.
+    struct PathHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    template <typename V>
+    using PathMap = std::unordered_map<std::string, V, PathHash, std::equal_to<>>;
+    mutable PathMap<std::optional<std::string>> canonical_dirs_;
+    mutable PathMap<std::optional<FileIdentity>> identities_;
 };
 
 // userspace st_dev → the kernel's internal dev_t encoding
