@@ -19,6 +19,11 @@
 // batches per system with kernel.bpf_stats_enabled give the BPF programs'
 // own time per operation.
 //
+// Before every timed batch the worker opens a file the rule set denies: it
+// must fail (EPERM for bulwark in scope and pathstr, EACCES for Landlock)
+// and succeed for bulwark out of scope and for none; a probe that does not
+// stops the run (see probe()).
+//
 // Output: one `CMP {json}` line per measurement, for bench/report.py. Raw
 // numbers only; medians and ratios are computed there. Timings are for
 // reading, never for passing or failing anything.
@@ -390,9 +395,30 @@ int landlock_ruleset(const RuleSet& r, int abi, uint16_t port, int& rules)
 // deferred kernel work settle, runs one batch and answers ns per operation.
 constexpr int kJoinOnly = 0xfe, kNoMove = 0xff;
 
-int worker_loop(int in, int out, const Workload& wl, const std::vector<std::string>& cgroups,
-                const std::string& landlock_dir, int abi, const std::string& spot_check)
+// The probe before every timed batch (issue 14: benchmarks that prove
+// themselves): opening `path`, a file the rule set denies, must fail with
+// `want` (an errno) where a system is in force for this worker's cgroup —
+// EPERM for bulwark in scope and the path-string reference, EACCES for
+// Landlock, which answers that — and must succeed (`want` 0) where none
+// is: bulwark out of scope, nothing running. A probe that disagrees ends
+// the worker, and with it the run: a broken scope or a detached program
+// would otherwise look like zero overhead.
+bool probe(const std::string& path, int want, const std::string& cgroup)
 {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int got = fd < 0 ? errno : 0;
+    if (fd >= 0) ::close(fd);
+    if (got == want) return true;
+    std::fprintf(stderr, "bench-compare: probe failed in cgroup %s: open(%s) gave %s, want %s; stopping the run\n",
+                 cgroup.c_str(), path.c_str(), got ? std::strerror(got) : "success",
+                 want ? std::strerror(want) : "success");
+    return false;
+}
+
+int worker_loop(int in, int out, const Workload& wl, const std::vector<std::string>& cgroups,
+                const std::string& probe_path, const std::string& landlock_dir, int abi, const std::string& spot_check)
+{
+    size_t cgroup = 0;
     double hello[2] = {0, 0};
     if (!landlock_dir.empty()) {
         const double t0 = now_s();
@@ -416,32 +442,34 @@ int worker_loop(int in, int out, const Workload& wl, const std::vector<std::stri
     }
     if (::write(out, hello, sizeof hello) != sizeof hello) return 1;
     for (;;) {
-        unsigned char req[2];
-        if (::read(in, req, 2) != 2 || req[0] == 'q') return 0;
+        unsigned char req[3];  // workload, cgroup, the probe's errno
+        if (::read(in, req, 3) != 3 || req[0] == 'q') return 0;
         if (req[1] != kNoMove) {
-            join_cgroup(cgroups.at(req[1]));
+            cgroup = req[1];
+            join_cgroup(cgroups.at(cgroup));
             settle();
         }
+        if (req[0] != kJoinOnly && !probe(probe_path, req[2], cgroups.at(cgroup))) return 1;
         const double v = req[0] == kJoinOnly ? 0.0 : wl.run(req[0]);
         if (::write(out, &v, sizeof v) != sizeof v) return 1;
     }
 }
 
-// bench-compare --worker IN OUT LISTEN_FD PORT TARGET PROG OPEN_OPS EXEC_OPS CONNECT_OPS CG0 CG1 CG2
+// bench-compare --worker IN OUT LISTEN_FD PORT TARGET PROG OPEN_OPS EXEC_OPS CONNECT_OPS CG0 CG1 CG2 PROBE
 //               [LANDLOCK_DIR ABI SPOT_CHECK]
 int worker_main(int argc, char** argv)
 {
-    if (argc < 14) return 2;
+    if (argc < 15) return 2;
     Options o;
     o.open_ops = std::atoi(argv[8]);
     o.exec_ops = std::atoi(argv[9]);
     o.connect_ops = std::atoi(argv[10]);
     const Workload wl{o, argv[6], argv[7], std::atoi(argv[4]), static_cast<uint16_t>(std::atoi(argv[5]))};
     const std::vector<std::string> cgroups = {argv[11], argv[12], argv[13]};
-    const std::string landlock_dir = argc >= 17 ? argv[14] : "";
-    const int abi = argc >= 17 ? std::atoi(argv[15]) : 0;
-    const std::string spot = argc >= 17 ? argv[16] : "";
-    return worker_loop(std::atoi(argv[2]), std::atoi(argv[3]), wl, cgroups, landlock_dir, abi, spot);
+    const std::string landlock_dir = argc >= 18 ? argv[15] : "";
+    const int abi = argc >= 18 ? std::atoi(argv[16]) : 0;
+    const std::string spot = argc >= 18 ? argv[17] : "";
+    return worker_loop(std::atoi(argv[2]), std::atoi(argv[3]), wl, cgroups, argv[14], landlock_dir, abi, spot);
 }
 
 struct Worker {
@@ -450,8 +478,9 @@ struct Worker {
     int rules = 0;
     double build_s = 0;
 
-    Worker(const Workload& wl, const std::vector<std::string>& cgroups, const RuleSet* landlock = nullptr,
-           int abi = 0)
+    // `probe`: a file the rule set denies, opened before every batch.
+    Worker(const Workload& wl, const std::vector<std::string>& cgroups, const std::string& probe,
+           const RuleSet* landlock = nullptr, int abi = 0)
     {
         int down[2], up[2];
         if (::pipe2(down, O_CLOEXEC) != 0 || ::pipe2(up, O_CLOEXEC) != 0) die("pipe");
@@ -460,6 +489,7 @@ struct Worker {
                                          std::to_string(wl.o.open_ops), std::to_string(wl.o.exec_ops),
                                          std::to_string(wl.o.connect_ops)};
         for (const auto& c : cgroups) args.push_back(c);
+        args.push_back(probe);
         if (landlock) {
             args.push_back(landlock->deny_dir);
             args.push_back(std::to_string(abi));
@@ -484,18 +514,23 @@ struct Worker {
         rules = static_cast<int>(hello[0]);
         build_s = hello[1];
     }
-    // One batch of loop `w` (or kJoinOnly), after a move to cgroups[cgroup] (or kNoMove).
-    double run(int w, int cgroup)
+    // One batch of loop `w` (or kJoinOnly), after a move to cgroups[cgroup]
+    // (or kNoMove), once the probe gave `probe_errno` (0: the open works).
+    double run(int w, int cgroup, int probe_errno)
     {
-        const unsigned char req[2] = {static_cast<unsigned char>(w), static_cast<unsigned char>(cgroup)};
+        const unsigned char req[3] = {static_cast<unsigned char>(w), static_cast<unsigned char>(cgroup),
+                                      static_cast<unsigned char>(probe_errno)};
         double v = 0;
-        if (::write(to, req, 2) != 2 || ::read(from, &v, sizeof v) != sizeof v) die("worker died");
+        if (::write(to, req, 3) != 3 || ::read(from, &v, sizeof v) != sizeof v) {
+            errno = 0;
+            die("a worker stopped (a failed probe, see above): no batch of this run is trusted");
+        }
         return v;
     }
     ~Worker()
     {
-        const unsigned char q[2] = {'q', 0};
-        if (::write(to, q, 2) != 2) {}
+        const unsigned char q[3] = {'q', 0, 0};
+        if (::write(to, q, 3) != 3) {}
         int status = 0;
         ::waitpid(pid, &status, 0);
         ::close(to);
@@ -587,13 +622,13 @@ int main(int argc, char** argv)
              ",\"system\":\"" + sys + "\",\"workload\":\"" + kWorkloads[w] + "\",\"ns_per_op\":" + fmt("%.1f", ns));
     };
     // Batches with the programs' own time (kernel.bpf_stats_enabled).
-    auto stats_batches = [&](Worker& worker, int n, int round, const char* sys, int cgroup) {
+    auto stats_batches = [&](Worker& worker, int n, int round, const char* sys, int cgroup, int probe_errno) {
         set_bpf_stats(true);
         for (int k = 0; k < o.stats_batches; ++k) {
             for (int w = 0; w < 3; ++w) {
-                worker.run(kJoinOnly, cgroup);  // the move's own open of cgroup.procs stays out
+                worker.run(kJoinOnly, cgroup, 0);  // the move's own open of cgroup.procs stays out
                 const ProgStats a = prog_stats();
-                worker.run(w, kNoMove);
+                worker.run(w, kNoMove, probe_errno);
                 const ProgStats b = prog_stats();
                 emit("\"type\":\"bpf\",\"n\":" + std::to_string(n) + ",\"round\":" + std::to_string(round) +
                      ",\"system\":\"" + sys + "\",\"workload\":\"" + kWorkloads[w] +
@@ -608,6 +643,7 @@ int main(int argc, char** argv)
     for (const RuleSet& rs : sets) {
         const int n = rs.n;
         const int rounds = n >= 100000 ? std::min(o.rounds, o.large_rounds) : o.rounds;
+        const std::string probe = rs.exact.at(0);  // denied by every system, for reading
         for (int r = 0; r < rounds; ++r) {
             // bulwark running: in and out of scope, batch by batch.
             Bulwark bw = start_bulwark(o.bulwark, rs.policy_file);
@@ -617,24 +653,25 @@ int main(int argc, char** argv)
                  ",\"ready_s\":" + fmt("%.3f", bw.ready_s) + ",\"rss_kib\":" + std::to_string(rss_kib) +
                  ",\"maps_kib\":" + std::to_string(maps_kib));
             {
-                Worker worker(wl, cgroups);
+                Worker worker(wl, cgroups, probe);
                 for (int b = 0; b < o.batches; ++b) {
                     for (int s = 0; s < 2; ++s) {
                         const bool in = (s + b) % 2 == 0;
                         for (int w = 0; w < 3; ++w)
-                            result(n, r, in ? "bulwark_in" : "bulwark_out", w, worker.run(w, in ? 2 : (w + b) % 2));
+                            result(n, r, in ? "bulwark_in" : "bulwark_out", w,
+                                   worker.run(w, in ? 2 : (w + b) % 2, in ? EPERM : 0));
                     }
                 }
-                stats_batches(worker, n, r, "bulwark_in", 2);
-                stats_batches(worker, n, r, "bulwark_out", 0);
+                stats_batches(worker, n, r, "bulwark_in", 2, EPERM);
+                stats_batches(worker, n, r, "bulwark_out", 0, 0);
             }
             stop_bulwark(bw);
             settle(500);
 
             // Nothing, Landlock and the path-string reference, batch by batch.
             PathStr ps(rs, pathstr_scope);
-            Worker plain(wl, cgroups);
-            Worker ll(wl, cgroups, &rs, abi);
+            Worker plain(wl, cgroups, probe);
+            Worker ll(wl, cgroups, probe, &rs, abi);
             emit("\"type\":\"landlock\",\"n\":" + std::to_string(n) + ",\"round\":" + std::to_string(r) +
                  ",\"rules\":" + std::to_string(ll.rules) + ",\"build_s\":" + fmt("%.3f", ll.build_s));
             for (int b = 0; b < o.batches; ++b) {
@@ -643,14 +680,14 @@ int main(int argc, char** argv)
                     if (sys == 2) ps.attach();
                     for (int w = 0; w < 3; ++w) {
                         const int cg = (w + b) % 2;
-                        if (sys == 1) result(n, r, "landlock", w, ll.run(w, cg));
-                        else result(n, r, sys == 0 ? "none" : "pathstr", w, plain.run(w, cg));
+                        if (sys == 1) result(n, r, "landlock", w, ll.run(w, cg, EACCES));
+                        else result(n, r, sys == 0 ? "none" : "pathstr", w, plain.run(w, cg, sys == 0 ? 0 : EPERM));
                     }
                     if (sys == 2) ps.detach();
                 }
             }
             ps.attach();
-            stats_batches(plain, n, r, "pathstr", 0);
+            stats_batches(plain, n, r, "pathstr", 0, EPERM);
             ps.detach();
             std::fprintf(stderr, "bench-compare: N=%d round %d done\n", n, r + 1);
         }
