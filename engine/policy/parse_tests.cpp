@@ -149,15 +149,21 @@ void parse_test(Ctx& c, const toml::table& t)
                 ok = false;
             }
         } else if (key == "path" || key == "target") {
-            (key == "path" ? have_path : have_target) = true;
+            // Two plain branches, not a conditional lvalue: GCC 12 with the
+            // sanitizers crashes (ICE) on `(cond ? a : b) = {...}` here.
+            const bool is_path = key == "path";
+            bool& have = is_path ? have_path : have_target;
+            have = true;
             auto s = string_value(c, *v, key);
             if (!s) {
                 ok = false;
             } else if (std::string msg = check_path(*s, PathKind::exact); !msg.empty()) {
                 c.error(c.at(*v), msg);
                 ok = false;
+            } else if (is_path) {
+                tc.path = Located{*s, c.at(*v)};
             } else {
-                (key == "path" ? tc.path : tc.target) = {*s, c.at(*v)};
+                tc.target = Located{*s, c.at(*v)};
             }
         } else if (key == "access") {
             if (auto bits = bit_list(c, *v, key, "access", kTable, kAccessNames,
