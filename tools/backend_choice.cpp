@@ -6,6 +6,24 @@
 
 namespace bulwark {
 
+namespace {
+
+std::string joined(const std::vector<std::string>& items)
+{
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
+    return out;
+}
+
+std::string lsm_boot_hint()
+{
+    if (const auto arg = lsm_argument(probe_kernel()))
+        return "BPF-LSM would decide them after a boot with " + *arg + " on the kernel command line; ";
+    return "";
+}
+
+}  // namespace
+
 Backends choose_run_backends(const std::vector<std::string>& values)
 {
     const BackendRequest request = parse_backend_request(values);
@@ -23,9 +41,7 @@ void require_backends(const RunPlan& plan, const Backends& backends)
     for (const auto& r : plan.refused) rules += (rules.empty() ? "" : ", ") + r;
     // Where BPF-LSM is built but not listed, a boot argument is all it takes:
     // say which one, as `bulwark probe` does.
-    std::string boot;
-    if (const auto arg = lsm_argument(probe_kernel()))
-        boot = "BPF-LSM would decide them after a boot with " + *arg + " on the kernel command line; ";
+    const std::string boot = lsm_boot_hint();
     throw Error("no backend on this kernel can enforce these rules: " + rules + (why.empty() ? "" : " (" + why + ")"),
                 std::string(plan.monitors ? "monitors run without BPF-LSM; " : "") + boot +
                     "see bulwark probe for what this kernel offers; remove those rules, or run them where a "
@@ -48,6 +64,24 @@ std::string unsticky_scope_warning(const std::vector<Policy>& policies, const Ba
            " is decided from what a process is now where fanotify or cgroup socket hooks decide its rules: "
            "a process that leaves the cgroup, changes its uid or runs another program leaves the scope "
            "(scopes stick only with BPF-LSM; see bulwark probe)\n";
+}
+
+void require_fanotify_coverage(const RunPlan& plan)
+{
+    if (plan.unseen_enforced.empty()) return;
+    throw Error("the fanotify backend sees opens and program runs only, so it cannot enforce these rules as "
+                    "written: " + joined(plan.unseen_enforced),
+                std::string(plan.monitors ? "monitors run without BPF-LSM; " : "") + lsm_boot_hint() +
+                    "narrow the rules to what fanotify sees (e.g. access = [\"read\"]), make them "
+                                  "action = \"audit\", or run them where BPF-LSM decides (bulwark probe)",
+                exit_unsupported);
+}
+
+std::string fanotify_unseen_warning(const RunPlan& plan)
+{
+    if (plan.unseen_audited.empty()) return {};
+    return "bulwark: warning: fanotify reports only the opens and program runs of these auditing rules: " +
+           joined(plan.unseen_audited) + "\n";
 }
 
 void require_lsm_hooks(const RunPlan& plan)

@@ -24,6 +24,14 @@ void require_backends(const RunPlan& plan, const Backends& backends);
 // does not stick (docs/decisions/012-sticky-scope.md). Empty: none.
 std::string unsticky_scope_warning(const std::vector<Policy>& policies, const Backends& backends);
 
+// Throws Error (exit_unsupported) naming the enforcing rules the fanotify
+// backend would decide but cannot see all of (plan.unseen_enforced): a
+// denial it would miss is never enforced more weakly than written.
+void require_fanotify_coverage(const RunPlan& plan);
+// The stderr warning for auditing rules of which fanotify sees only the
+// opens (plan.unseen_audited). Empty: none.
+std::string fanotify_unseen_warning(const RunPlan& plan);
+
 // Throws Error (exit_unsupported) naming the LSM hooks the plan needs that
 // this kernel lacks (a path_* hook without CONFIG_SECURITY_PATH), and the
 // [[file]] rules: a right without its hook would be silently weaker.

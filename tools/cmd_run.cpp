@@ -19,6 +19,7 @@
 #include "events/service_lines.hpp"
 #include "events/sink.hpp"
 #include "events/sink_writer.hpp"
+#include "fanotify/backend.hpp"
 #include "kernel/bpf_programs.hpp"
 #include "kernel/event_stream.hpp"
 #include "kernel/libbpf_log.hpp"
@@ -153,8 +154,9 @@ int cmd_run(const Args& args)
     const Backends backends = choose_run_backends(backend);
     const RunPlan plan = plan_run(compiled->policies, compiled->image, backends);
     require_backends(plan, backends);
+    require_fanotify_coverage(plan);
     if (plan.needs_lsm) require_enforcement(plan);
-    std::cerr << unsticky_scope_warning(compiled->policies, backends) << std::flush;
+    std::cerr << unsticky_scope_warning(compiled->policies, backends) << fanotify_unseen_warning(plan) << std::flush;
     if (plan.needs_lsm) require_lsm_hooks(plan);
     install_libbpf_logging(verbose);
     std::signal(SIGPIPE, SIG_IGN);
@@ -194,6 +196,28 @@ int cmd_run(const Args& args)
     PathWatcher watcher(io, [&](const std::string& path) { engine.reload("rule path changed: " + path); },
                         std::chrono::milliseconds(100));
     engine.on_rule_paths([&](const std::vector<std::string>& paths) { watcher.watch(paths); });
+    // The fanotify backend decides in this process; its verdict records go
+    // through the same decoder as the kernel's, on the engine's thread.
+    std::optional<FanotifyBackend> fanotify;
+    const bool fan_files = backends[RuleKind::file] == Mechanism::fanotify;
+    const bool fan_execs = backends[RuleKind::exec] == Mechanism::fanotify;
+    if (fan_files || fan_execs) {
+        fanotify.emplace(static_cast<uint32_t>(::getpid()), RealSystem().cgroup2_mount().value_or(""),
+                         [&](std::vector<unsigned char> record) {
+                             boost::asio::post(io, [&, record = std::move(record)] {
+                                 std::string line;
+                                 if (decoder.decode(record.data(), record.size(), line)) writer.submit(std::move(line));
+                             });
+                         });
+        engine.add_user_backend(
+            {[&](const std::vector<Policy>& set) {
+                 const FanotifyWatch w = fanotify_watch(set, fan_files, fan_execs);
+                 fanotify->watch(w.paths, w.everywhere);
+             },
+             [&](uint32_t generation, std::shared_ptr<const MapImage> image) {
+                 fanotify->publish(generation, std::move(image));
+             }});
+    }
     engine.start(std::move(*compiled));
 
     const int stats_fd = programs.maps().fd("stats");
@@ -202,6 +226,7 @@ int cmd_run(const Args& args)
         s.generation = engine.generation();
         s.decoded = decoder.counters();
         s.kernel = read_stats(stats_fd);
+        if (fanotify) add_fanotify_stats(fanotify->counters(), s.kernel);
         s.sink = writer.counters();
         return s;
     };
@@ -213,6 +238,7 @@ int cmd_run(const Args& args)
             MetricsSnapshot m;
             m.verdicts = decoder.verdict_counts();
             m.kernel = read_stats(stats_fd);
+            if (fanotify) add_fanotify_stats(fanotify->counters(), m.kernel);
             m.decoded = decoder.counters();
             m.sink = writer.counters();
             m.generation = engine.generation();
@@ -239,6 +265,7 @@ int cmd_run(const Args& args)
         sd_notify("STOPPING=1");
         control.stop();
         watcher.stop();
+        if (fanotify) fanotify->stop();
         programs.detach();
         stream.stop();
         reporter.stop();
@@ -284,6 +311,7 @@ int cmd_run(const Args& args)
     say << "bulwark: " << (mode == "enforce" ? "enforcing " : mode == "audit" ? "auditing " : "monitoring ")
         << engine.policy_count() << " policies (generation " << engine.generation() << ") through";
     for (const auto& p : programs.attached()) say << ' ' << p;
+    if (fanotify) say << " fanotify (" << fanotify->filesystems_marked() << " filesystems watched)";
     if (!programs.missing().empty()) {
         say << "; hooks this kernel lacks:";
         for (const auto& p : programs.missing()) say << ' ' << p;

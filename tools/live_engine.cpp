@@ -103,11 +103,13 @@ std::string LiveEngine::publish(Compiled compiled, const std::string& reason)
     for (const auto& p : compiled.image.policies)
         next.files.push_back({p.name, p.file, file_sha256(p.file), p.mode == Mode::audit ? "audit" : "enforce"});
 
+    for (const auto& b : user_backends_) b.prepare(compiled.policies);
     auto image = std::make_shared<const MapImage>(std::move(compiled.image));
     // Before records can name it; a failed publish leaves an entry no
     // record names, replaced by the next attempt's.
     decoder_.add_generation(publisher_.generation() + 1, image);
     next.generation = publisher_.publish(*image);
+    for (const auto& b : user_backends_) b.published(next.generation, image);
     next.since_ns = unix_now_ns();
     live_ = std::move(next);
     if (on_paths_) on_paths_(live_.rule_paths);

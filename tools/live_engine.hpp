@@ -53,6 +53,15 @@ public:
     // and again at the start of each reload (so that a directory created
     // since is watched before the set is compiled: daemon/path_watch.hpp).
     void on_rule_paths(std::function<void(const std::vector<std::string>&)> hook) { on_paths_ = std::move(hook); }
+    // A backend that decides in user space (fanotify): `prepare` is called
+    // with each set before any map changes (it may throw Error: the set is
+    // refused, nothing changed), `published` once the kernel's flip made it
+    // live, with its generation and image.
+    struct UserBackend {
+        std::function<void(const std::vector<Policy>&)> prepare;
+        std::function<void(uint32_t, std::shared_ptr<const MapImage>)> published;
+    };
+    void add_user_backend(UserBackend backend) { user_backends_.push_back(std::move(backend)); }
 
     uint32_t generation() const { return live_.generation; }
     int64_t generation_since_ns() const { return live_.since_ns; }
@@ -87,6 +96,7 @@ private:
     ReloadStatus last_reload_;
     uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
     std::function<void(const std::vector<std::string>&)> on_paths_;
+    std::vector<UserBackend> user_backends_;
 };
 
 // Every path the rules of `policies` name (file and exec paths and

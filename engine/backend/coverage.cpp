@@ -17,11 +17,17 @@ std::vector<CoverageRow> coverage(const BackendSupport& s, const Backends& b)
     rows.push_back(row("file open", b, RuleKind::file));
     rows.push_back({"file operations", s.bpf_lsm ? "bpf-lsm" : "none",
                     s.bpf_lsm ? "available (create, delete, rename, link, truncate, metadata)"
-                              : "fanotify permission events see opens only; " + lsm_only});
+                              : "fanotify permission events see opens only: enforcing rules that need these are "
+                                "refused; " + lsm_only});
     rows.push_back(row("exec", b, RuleKind::exec));
-    rows.push_back({"exec through the loader", s.bpf_lsm ? "bpf-lsm" : "none",
-                    s.bpf_lsm ? "available (mmap_file with PROT_EXEC)"
-                              : "fanotify cannot see a program's code mapped by ld.so; " + lsm_only});
+    if (s.bpf_lsm)
+        rows.push_back({"exec through the loader", "bpf-lsm", "available (mmap_file with PROT_EXEC)"});
+    else if (b[RuleKind::exec] == Mechanism::fanotify)
+        rows.push_back({"exec through the loader", "fanotify",
+                        "fanotify cannot see mmap: an ELF file an [[exec]] rule denies cannot be opened at all "
+                        "(stricter than BPF-LSM: reading it is denied too)"});
+    else
+        rows.push_back({"exec through the loader", "none", "only BPF-LSM or fanotify decide these; neither here"});
     rows.push_back(row("connect", b, RuleKind::connect));
     rows.push_back({"monitors", s.cgroup_sock_addr ? "tracepoints+cgroup" : "tracepoints",
                     "no BPF-LSM needed" +

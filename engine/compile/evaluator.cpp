@@ -188,25 +188,40 @@ const bw_path_rule* backstop(const MapImage& image, const std::unordered_map<std
 Outcome Evaluator::decide_file(const Subject& subject, const FileObject& object, uint32_t access,
                                uint32_t self_tgid) const
 {
+    return decide_file_in(policies_in_scope(subject, BW_KIND_FILE, self_tgid), object, access);
+}
+
+Outcome Evaluator::decide_file_in(uint64_t in_scope, const FileObject& object, uint32_t access) const
+{
     Outcome out;
-    out.in_scope = policies_in_scope(subject, BW_KIND_FILE, self_tgid);
+    out.in_scope = in_scope;
     if (!out.in_scope) return out;
     const bw_path_rule w = walk_or_fallback(object);
     decide_columns(w, backstop(image_, inodes_, object.self), access, out);
     return out;
 }
 
+uint64_t Evaluator::policies_of(bw_kind kind) const
+{
+    return kind < BW_NR_ENFORCE_KINDS ? image_.policy_set.applies[kind] : 0;
+}
+
 // Mirrors bw_decide_program (bpf/lib/exec.bpf.h) and the hooks calling it.
 Outcome Evaluator::decide_exec(const Subject& subject, const FileObject& program, ExecUse use,
                                uint32_t self_tgid) const
 {
+    return decide_exec_in(policies_in_scope(subject, BW_KIND_EXEC, self_tgid), subject.exe, program, use);
+}
+
+Outcome Evaluator::decide_exec_in(uint64_t in_scope, const std::optional<ExeIdentity>& exe,
+                                  const FileObject& program, ExecUse use) const
+{
     const auto& set = image_.policy_set;
     Outcome out;
-    out.in_scope = policies_in_scope(subject, BW_KIND_EXEC, self_tgid);
+    out.in_scope = in_scope;
     if (!out.in_scope) return out;
     // Mapping the process's own program: decided when it was executed.
-    if (use != ExecUse::run && subject.exe && subject.exe->self.dev == program.self.dev &&
-        subject.exe->self.ino == program.self.ino)
+    if (use != ExecUse::run && exe && exe->self.dev == program.self.dev && exe->self.ino == program.self.ino)
         return out;
     const uint32_t column = use == ExecUse::map ? BW_COL_MAP : BW_COL_EXEC;
     bw_path_rule w = walk_or_fallback(program);

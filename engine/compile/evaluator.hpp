@@ -86,6 +86,15 @@ public:
                         uint32_t self_tgid = 0) const;
     Outcome decide_connect(const Subject& subject, const Destination& dest, uint32_t self_tgid = 0) const;
 
+    // The same decisions for the policies `in_scope` (bits), whoever asks:
+    // with every policy of a kind in scope, the strictest answer any
+    // process can get (the fanotify backend's "nobody can be denied this").
+    Outcome decide_file_in(uint64_t in_scope, const FileObject& object, uint32_t access) const;
+    Outcome decide_exec_in(uint64_t in_scope, const std::optional<ExeIdentity>& exe, const FileObject& program,
+                           ExecUse use) const;
+    // Every policy that decides `kind` (bw_policy_set.applies).
+    uint64_t policies_of(bw_kind kind) const;
+
     // The walk alone: the deciding key's value, or nullptr when the walk
     // reached "/" without a key; `too_deep` when it ran out of depth.
     const bw_path_rule* walk(const FileObject& object, bool& too_deep) const;

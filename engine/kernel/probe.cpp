@@ -1,5 +1,7 @@
 #include "kernel/probe.hpp"
 
+#include "fanotify/backend.hpp"
+
 #include "compile/system_view.hpp"
 #include "kernel/bpf_handles.hpp"
 #include "util/error.hpp"
@@ -96,7 +98,7 @@ BackendSupport backend_support(const KernelSupport& s)
     } else {
         b.cgroup_sock_addr = true;
     }
-    b.fanotify_why_not = "this build of bulwark has no fanotify backend";
+    b.fanotify = fanotify_available(b.fanotify_why_not);
     return b;
 }
 

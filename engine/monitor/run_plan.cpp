@@ -27,6 +27,42 @@ void add_lsm(RunPlan& plan, RuleKind k, const MapImage& image)
     if (k == RuleKind::connect) p.insert(p.end(), {"socket_connect", "socket_sendmsg"});
 }
 
+// What fanotify cannot see of a [[file]] rule's rights: it sees opens
+// (reading, writing, O_TRUNC) and nothing else.
+std::string unseen_rights(uint8_t access)
+{
+    std::string out;
+    auto add = [&](uint8_t bit, const char* what) {
+        if (access & bit) out += (out.empty() ? "" : ", ") + std::string(what);
+    };
+    add(access_write, "truncate(2)");
+    add(access_create, "create");
+    add(access_delete, "delete");
+    add(access_rename, "rename and link");
+    add(access_metadata, "metadata");
+    return out;
+}
+
+// Sorts the rules fanotify decides that need more than it sees into
+// plan.unseen_enforced (a denial that would not happen) and
+// plan.unseen_audited (a report that would not be written).
+void note_unseen(RunPlan& plan, const Policy& p, Mode mode, bool files, bool execs)
+{
+    auto note = [&](const SourcePos& pos, const char* what, Action action, const std::string& missed) {
+        if (missed.empty() || action == Action::allow) return;
+        const std::string line = where(pos, what) + " (fanotify does not see: " + missed + ")";
+        (mode == Mode::enforce && action == Action::deny ? plan.unseen_enforced : plan.unseen_audited).push_back(line);
+    };
+    if (files) {
+        for (const auto& r : p.files) note(r.pos, "[[file]]", r.action, unseen_rights(r.access));
+        if (p.defaults.file.given)
+            note(p.defaults.file.pos, "[defaults] file", p.defaults.file.action, unseen_rights(access_any));
+    }
+    if (execs)
+        for (const auto& r : p.execs)
+            if (r.fileless) note(r.pos, "[[exec]]", r.action, "fileless programs (memfd_create) are on no watched filesystem");
+}
+
 }  // namespace
 
 const char* const kStickyScopeHooks[3] = {"task_alloc", "bprm_creds_for_exec", "task_fix_setuid"};
@@ -103,6 +139,21 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
         if (m == Mechanism::fanotify) plan.fanotify.push_back(k);
         if (m == Mechanism::none) plan.refused_kinds.push_back(k);
     }
+    const bool fan_files = backends[RuleKind::file] == Mechanism::fanotify;
+    const bool fan_execs = backends[RuleKind::exec] == Mechanism::fanotify;
+    if (fan_files || fan_execs) {
+        for (size_t i = 0; i < policies.size(); ++i) {
+            const Mode mode = i < image.policies.size() ? image.policies[i].mode : policies[i].mode;
+            note_unseen(plan, policies[i], mode, fan_files, fan_execs);
+        }
+    }
+    // The fanotify backend decides in user space, but the maps every
+    // object shares (events, stats, the policy slots) come with a BPF
+    // object: with nothing else loaded, the connect backend's (which
+    // decides nothing without connect rules).
+    if (!plan.fanotify.empty() && std::find(plan.objects.begin(), plan.objects.end(), "enforce") == plan.objects.end() &&
+        std::find(plan.objects.begin(), plan.objects.end(), "connect_cgroup") == plan.objects.end())
+        plan.objects.push_back("connect_cgroup");
     // Sticky scope: with the enforce object always, since a reload may
     // scope a set that had no scope at start.
     if (!plan.objects.empty() && plan.objects.front() == "enforce")

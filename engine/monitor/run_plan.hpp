@@ -25,6 +25,12 @@ struct RunPlan {
     bool monitors = false;               // monitor objects among `objects`
     std::vector<std::string> lsm_rules;  // what needs BPF-LSM: "web.toml:5 [[file]]", ...
     std::vector<RuleKind> fanotify;      // kinds the fanotify backend decides
+    // Rules the fanotify backend decides that need what it cannot see
+    // (file operations other than open, fileless programs), each with
+    // what it misses: refused when they enforce, reported at start when
+    // they only audit (docs/decisions/010-backends.md).
+    std::vector<std::string> unseen_enforced;
+    std::vector<std::string> unseen_audited;
     std::vector<std::string> refused;    // rules of kinds no backend here decides
     std::vector<RuleKind> refused_kinds; // ... and their kinds (Backends::why says why)
     // What the set really does (the ready line's "mode"): "enforce" when a

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -334,6 +335,9 @@ Bulwark::Bulwark(const std::vector<std::string>& policies, const std::vector<std
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
+        // A bulwark that outlives a killed test could hold permission
+        // events (fanotify) unanswered: it dies with the test.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
         std::vector<char*> argv;

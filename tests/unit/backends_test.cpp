@@ -175,3 +175,64 @@ TEST_CASE("probe rows: every kind of rule, with its mechanism")
     const auto lsm = coverage(full(), choose_backends(full()));
     for (size_t i = 0; i + 1 < lsm.size(); ++i) CHECK(lsm[i].mechanism == "bpf-lsm");
 }
+
+TEST_CASE("run plan with fanotify: enforcing rules that need more than opens are refused, auditing ones noted")
+{
+    const Plan p = compiled(R"([policy]
+name = "p"
+[[file]]
+paths = ["/etc/shadow"]
+access = ["read"]
+action = "deny"
+[[file]]
+prefixes = ["/etc/cron.d/"]
+access = ["write"]
+action = "deny"
+[[file]]
+paths = ["/etc/passwd"]
+access = ["write"]
+action = "audit"
+[[exec]]
+fileless = true
+action = "deny"
+[[exec]]
+prefixes = ["/tmp/"]
+action = "deny"
+)");
+    BackendSupport s = no_lsm();
+    s.fanotify = true;
+    const RunPlan plan = plan_run(p.policies, *p.result.image, choose_backends(s));
+    CHECK(plan.fanotify == std::vector<RuleKind>{RuleKind::file, RuleKind::exec});
+    CHECK(plan.refused.empty());
+    REQUIRE(plan.unseen_enforced.size() == 2);
+    CHECK(plan.unseen_enforced[0] ==
+          "p.toml:7 [[file]] (fanotify does not see: truncate(2), create, delete, rename and link, metadata)");
+    CHECK(plan.unseen_enforced[1].rfind("p.toml:15 [[exec]] (fanotify does not see: fileless", 0) == 0);
+    // An audit rule only reports: what it misses is said, not refused.
+    CHECK(plan.unseen_audited.size() == 1);
+    CHECK(plan.unseen_audited[0].rfind("p.toml:11 [[file]]", 0) == 0);
+
+    // The same set in audit mode: nothing refused.
+    CompileOptions audit;
+    audit.global_audit = true;
+    FakeSystem sys = server();
+    const auto image = compile(p.policies, sys, audit).image;
+    REQUIRE(image);
+    const RunPlan audited = plan_run(p.policies, *image, choose_backends(s));
+    CHECK(audited.unseen_enforced.empty());
+    CHECK(audited.unseen_audited.size() == 3);
+    // The read rule and the /tmp/ exec rule: fanotify sees all they need.
+}
+
+TEST_CASE("probe rows with fanotify: file opens and exec through it, file operations nowhere")
+{
+    BackendSupport s = no_lsm();
+    s.fanotify = true;
+    const auto rows = coverage(s, choose_backends(s));
+    const char* mech[] = {"fanotify", "none", "fanotify", "fanotify", "cgroup-sock-addr", "tracepoints+cgroup"};
+    REQUIRE(rows.size() == std::size(mech));
+    for (size_t i = 0; i < rows.size(); ++i) {
+        CAPTURE(rows[i].what);
+        CHECK(rows[i].mechanism == mech[i]);
+    }
+}

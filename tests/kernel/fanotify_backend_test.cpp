@@ -1,0 +1,504 @@
+// Host kernel tests (root) of the fanotify backend: `bulwark run` on this
+// host (which refuses BPF-LSM) with [[file]] and [[exec]] rules scoped to
+// a cgroup the test creates, on a tmpfs the test mounts — the only
+// filesystem bulwark marks, so no other open on the host waits for it.
+// Children of the test, moved into the cgroup or left outside, make the
+// calls and record each errno in shared memory; the test checks the
+// errno, the verdict events and the counters. Every bulwark dies with the
+// test (PR_SET_PDEATHSIG), and the kernel lets every waiting open through
+// when its fanotify group closes, so no failure can hang the host.
+#include "harness.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <fstream>
+#include <set>
+
+using namespace bulwark::test;
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kNotRun = -99;
+
+struct Results {
+    int err[16];
+};
+
+Results* shared_results()
+{
+    void* p = ::mmap(nullptr, sizeof(Results), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(p != MAP_FAILED);
+    auto* r = static_cast<Results*>(p);
+    std::fill(std::begin(r->err), std::end(r->err), kNotRun);
+    return r;
+}
+
+// A tmpfs of the test's own at DIR/fs (unmounted when done): the
+// filesystem the rules name, so the marks bulwark sets cover it alone.
+class Tmpfs {
+public:
+    explicit Tmpfs(const TempDir& dir) : path_(dir.path() + "/fs")
+    {
+        REQUIRE(::mkdir(path_.c_str(), 0755) == 0);
+        REQUIRE(::mount("bulwark-test", path_.c_str(), "tmpfs", 0, "size=64m,mode=0755") == 0);
+    }
+    ~Tmpfs()
+    {
+        for (auto it = binds_.rbegin(); it != binds_.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+        ::umount2(path_.c_str(), MNT_DETACH);
+    }
+    Tmpfs(const Tmpfs&) = delete;
+    Tmpfs& operator=(const Tmpfs&) = delete;
+
+    const std::string& path() const { return path_; }
+    std::string write(const std::string& name, const std::string& text, int mode = 0644) const
+    {
+        const std::string p = path_ + "/" + name;
+        std::ofstream(p) << text;
+        ::chmod(p.c_str(), static_cast<mode_t>(mode));
+        return p;
+    }
+    std::string mkdir(const std::string& name) const
+    {
+        const std::string p = path_ + "/" + name;
+        ::mkdir(p.c_str(), 0755);
+        return p;
+    }
+    // A copy of a program, executable.
+    std::string copy_program(const std::string& from, const std::string& name) const
+    {
+        std::ifstream in(from, std::ios::binary);
+        const std::string p = path_ + "/" + name;
+        std::ofstream(p, std::ios::binary) << in.rdbuf();
+        ::chmod(p.c_str(), 0755);
+        return p;
+    }
+    // `target` bind-mounted on a new file `name`.
+    std::string bind(const std::string& target, const std::string& name)
+    {
+        const std::string p = write(name, "");
+        REQUIRE(::mount(target.c_str(), p.c_str(), nullptr, MS_BIND, nullptr) == 0);
+        binds_.push_back(p);
+        return p;
+    }
+
+private:
+    std::string path_;
+    std::vector<std::string> binds_;
+};
+
+std::string scoped(const std::string& name, const TestCgroup& cg, const std::string& body,
+                   const std::string& mode = "enforce", const std::string& extra_scope = "")
+{
+    return "[policy]\nname = \"" + name + "\"\nmode = \"" + mode + "\"\n\n[scope]\ncgroup = [\"" + cg.name() +
+           "\"]\n" + extra_scope + "\n" + body;
+}
+
+int line_of(const std::string& text, const std::string& needle)
+{
+    const size_t at = text.find(needle);
+    REQUIRE(at != std::string::npos);
+    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+}
+
+std::vector<Json> verdicts(const std::vector<Json>& events)
+{
+    std::vector<Json> out;
+    for (const auto& e : events)
+        if (e.str("type") == "verdict") out.push_back(e);
+    return out;
+}
+
+bool exited_ok(int st) { return WIFEXITED(st) && WEXITSTATUS(st) == 0; }
+
+// open(2) with `flags`: kOk or the errno.
+int open_errno(const char* path, int flags)
+{
+    const int fd = ::open(path, flags | O_CLOEXEC);
+    if (fd < 0) return errno;
+    ::close(fd);
+    return kOk;
+}
+
+// Runs `body` in a child placed in `cg` (or not); its exit status.
+int in_child(const TestCgroup* cg, std::function<int()> body)
+{
+    Child c(std::move(body));
+    if (cg) cg->add(c.pid());
+    c.release();
+    return c.wait();
+}
+
+// execve(2) of `path` in a child placed in `cg` (or not): kOk when the
+// program ran and exited 0, else the errno execve failed with.
+int exec_errno(const TestCgroup* cg, const std::string& path, Results* res, int slot)
+{
+    res->err[slot] = kNotRun;
+    const int st = in_child(cg, [&path, res, slot] {
+        char* const argv[] = {const_cast<char*>(path.c_str()), nullptr};
+        char* const envp[] = {nullptr};
+        ::execve(path.c_str(), argv, envp);
+        res->err[slot] = errno;
+        return 0;
+    });
+    if (res->err[slot] != kNotRun) return res->err[slot];
+    return exited_ok(st) ? kOk : -1;
+}
+
+// The keys of a file verdict event, as the LSM backend writes them
+// (engine/events/file_decoder.cpp decodes both backends' records).
+const std::vector<std::string> kFileKeys{"type", "time", "kind", "verdict", "policy", "rule", "pid", "tid",
+                                         "ppid", "uid", "comm", "exe", "cgroup", "op", "path", "access"};
+
+bool has_keys_in_order(const Json& e, const std::vector<std::string>& keys)
+{
+    size_t at = 0;
+    for (const auto& k : keys) {
+        const size_t p = e.text().find("\"" + k + "\":", at);
+        if (p == std::string::npos) return false;
+        at = p;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("fanotify backend: a read rule denies every name of the file in the cgroup only, with EPERM, "
+          "events and counters")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    Tmpfs fs(tmp);
+    const std::string secret = fs.write("secret", "s3cret\n");
+    const std::string other = fs.write("other", "public\n");
+    fs.mkdir("dir");
+    REQUIRE(::symlink(secret.c_str(), (fs.path() + "/link").c_str()) == 0);
+    REQUIRE(::link(secret.c_str(), (fs.path() + "/hard").c_str()) == 0);
+    const std::string bound = fs.bind(secret, "bound");
+    const std::string text = scoped("secrets", cg, "[[file]]\npaths = [\"" + secret +
+                                                       "\"]\naccess = [\"read\"]\naction = \"deny\"\n");
+    const std::string file = tmp.write("secrets.toml", text);
+    const std::string rule = "secrets.toml:" + std::to_string(line_of(text, "[[file]]"));
+    Results* res = shared_results();
+    const std::string dotdot = fs.path() + "/dir/../secret";
+    const std::string link = fs.path() + "/link", hard = fs.path() + "/hard";
+
+    auto ops = [&, res] {
+        int* e = res->err;
+        e[0] = open_errno(secret.c_str(), O_RDONLY);   // deny
+        e[1] = open_errno(link.c_str(), O_RDONLY);     // deny: the symlink's target
+        e[2] = open_errno(dotdot.c_str(), O_RDONLY);   // deny: ".."
+        e[3] = open_errno(hard.c_str(), O_RDONLY);     // deny: another name, one inode
+        e[4] = open_errno(bound.c_str(), O_RDONLY);    // deny: a bind mount of it
+        const int path_fd = ::open(secret.c_str(), O_PATH | O_CLOEXEC);
+        char proc[64];
+        ::snprintf(proc, sizeof proc, "/proc/self/fd/%d", path_fd);
+        e[5] = path_fd < 0 ? -1 : open_errno(proc, O_RDONLY);  // deny: reopened through /proc
+        e[6] = open_errno(secret.c_str(), O_WRONLY);   // a read rule: writing is not its business
+        e[7] = open_errno(other.c_str(), O_RDONLY);    // another file
+        e[8] = open_errno(secret.c_str(), O_RDWR);     // deny: reads too
+        return 0;
+    };
+    const int want_inside[] = {EPERM, EPERM, EPERM, EPERM, EPERM, EPERM, kOk, kOk, EPERM};
+
+    Bulwark bw({file});
+    auto ready = bw.wait_ready();
+    INFO("bulwark stderr: " << bw.errors());
+    REQUIRE(ready);
+    CHECK(ready->str("mode") == "enforce");
+    CHECK(ready->str("backends.file") == "fanotify");
+    CHECK(ready->str("backends.exec") == "fanotify");
+
+    pid_t inside = 0;
+    {
+        Child c(ops);
+        inside = c.pid();
+        cg.add(c.pid());
+        c.release();
+        CHECK(exited_ok(c.wait()));
+    }
+    for (size_t i = 0; i < std::size(want_inside); ++i) {
+        CAPTURE(i);
+        CHECK(res->err[i] == want_inside[i]);
+    }
+    // Outside the cgroup nothing is denied or reported.
+    CHECK(exited_ok(in_child(nullptr, ops)));
+    for (size_t i = 0; i < std::size(want_inside); ++i) {
+        CAPTURE(i);
+        CHECK(res->err[i] == kOk);
+    }
+
+    int st = 0;
+    auto events = bw.stop(&st);
+    CHECK(exited_ok(st));
+    const auto got = verdicts(events);
+    REQUIRE(got.size() == 7);
+    for (const auto& e : got) {
+        CAPTURE(e.text());
+        CHECK(has_keys_in_order(e, kFileKeys));
+        CHECK(e.str("kind") == "file");
+        CHECK(e.str("verdict") == "deny");
+        CHECK(e.str("policy") == "secrets");
+        CHECK(e.str("rule") == rule);
+        CHECK(e.str("op") == "open");
+        CHECK(e.num("pid") == inside);
+        CHECK(e.num("ppid") == ::getpid());
+        CHECK(e.num("uid") == 0);
+        CHECK(e.str("cgroup") == cg.name());
+        CHECK(e.str("exe") == self_exe());
+    }
+    // The path is the name the file has (the bind mount shows its own).
+    CHECK(got[0].str("path") == secret);
+    CHECK(got[1].str("path") == secret);
+    CHECK(got[3].str("path") == hard);
+    const Json* stats = stats_of(events);
+    REQUIRE(stats);
+    CHECK(stats->num("denied") == 7);
+    CHECK(stats->num("lost") == 0);
+}
+
+TEST_CASE("fanotify backend: audit mode reports would-deny and lets the open through; a uid scope holds")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    Tmpfs fs(tmp);
+    REQUIRE(::chmod(tmp.path().c_str(), 0755) == 0);  // uid 65534 walks to the file
+    const std::string secret = fs.write("secret", "s3cret\n", 0644);
+    const std::string audit = tmp.write(
+        "audit.toml", scoped("watch", cg, "[[file]]\npaths = [\"" + secret + "\"]\naccess = [\"read\"]\naction = \"deny\"\n", "audit"));
+    const std::string nobody = tmp.write(
+        "nobody.toml",
+        scoped("nobody", cg, "[[file]]\nprefixes = [\"" + fs.path() + "/\"]\naccess = [\"read\"]\naction = \"deny\"\n", "enforce",
+               "uid = [65534]\n"));
+    Results* res = shared_results();
+    Bulwark bw({audit, nobody});
+    auto ready = bw.wait_ready();
+    INFO("bulwark stderr: " << bw.errors());
+    REQUIRE(ready);
+
+    // Root in the cgroup: only the audit policy applies.
+    CHECK(exited_ok(in_child(&cg, [&, res] {
+        res->err[0] = open_errno(secret.c_str(), O_RDONLY);
+        return 0;
+    })));
+    CHECK(res->err[0] == kOk);
+    // uid 65534 in the cgroup: the enforcing policy denies.
+    CHECK(exited_ok(in_child(&cg, [&, res] {
+        if (::syscall(SYS_setresuid, 65534, 65534, 65534) != 0) return 100;
+        res->err[1] = open_errno(secret.c_str(), O_RDONLY);
+        return 0;
+    })));
+    CHECK(res->err[1] == EPERM);
+    // uid 65534 outside the cgroup: neither.
+    CHECK(exited_ok(in_child(nullptr, [&, res] {
+        if (::syscall(SYS_setresuid, 65534, 65534, 65534) != 0) return 100;
+        res->err[2] = open_errno(secret.c_str(), O_RDONLY);
+        return 0;
+    })));
+    CHECK(res->err[2] == kOk);
+
+    auto events = bw.stop();
+    const auto got = verdicts(events);
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].str("verdict") == "would-deny");
+    CHECK(got[0].str("policy") == "watch");
+    CHECK(got[0].num("uid") == 0);
+    CHECK(got[1].str("verdict") == "deny");
+    CHECK(got[1].str("policy") == "nobody");
+    CHECK(got[1].num("uid") == 65534);
+    const Json* stats = stats_of(events);
+    REQUIRE(stats);
+    CHECK(stats->num("denied") == 1);
+    CHECK(stats->num("would_deny") == 1);
+}
+
+TEST_CASE("fanotify backend: exec rules deny by path and prefix with EPERM; other programs run")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    Tmpfs fs(tmp);
+    fs.mkdir("drop");
+    const std::string named = fs.copy_program("/bin/true", "named");
+    const std::string dropped = fs.copy_program("/bin/true", "drop/prog");
+    const std::string fine = fs.copy_program("/bin/true", "fine");
+    const std::string text = scoped("no-drops", cg,
+                                    "[[exec]]\npaths = [\"" + named + "\"]\nprefixes = [\"" + fs.path() +
+                                        "/drop/\"]\naction = \"deny\"\n");
+    const std::string file = tmp.write("exec.toml", text);
+    const std::string rule = "exec.toml:" + std::to_string(line_of(text, "[[exec]]"));
+    Results* res = shared_results();
+    Bulwark bw({file});
+    auto ready = bw.wait_ready();
+    INFO("bulwark stderr: " << bw.errors());
+    REQUIRE(ready);
+    CHECK(ready->str("backends.exec") == "fanotify");
+
+    CHECK(exec_errno(&cg, named, res, 0) == EPERM);
+    CHECK(exec_errno(&cg, dropped, res, 1) == EPERM);
+    CHECK(exec_errno(&cg, fine, res, 2) == kOk);
+    CHECK(exec_errno(nullptr, named, res, 3) == kOk);
+    CHECK(exec_errno(nullptr, dropped, res, 4) == kOk);
+
+    auto events = bw.stop();
+    const auto got = verdicts(events);
+    REQUIRE(got.size() == 2);
+    for (const auto& e : got) {
+        CAPTURE(e.text());
+        CHECK(e.str("kind") == "exec");
+        CHECK(e.str("verdict") == "deny");
+        CHECK(e.str("rule") == rule);
+        CHECK(e.str("cgroup") == cg.name());
+    }
+    CHECK(got[0].str("path") == named);
+    CHECK(got[1].str("path") == dropped);
+    const Json* stats = stats_of(events);
+    REQUIRE(stats);
+    CHECK(stats->num("denied") == 2);
+    CHECK(stats->num("exec_denied") == 2);
+}
+
+TEST_CASE("fanotify backend: the allowlist posture runs allowed programs only")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    Tmpfs fs(tmp);
+    fs.mkdir("ok");
+    const std::string allowed = fs.copy_program("/bin/true", "ok/true");
+    const std::string stray = fs.copy_program("/bin/true", "stray");
+    // The system's programs and libraries are allowed; on this tmpfs only ok/.
+    const std::string text = scoped("allowlist", cg,
+                                    "[defaults]\nexec = \"deny\"\n\n[[exec]]\nprefixes = [\"/usr/\", \"" +
+                                        fs.path() + "/ok/\"]\naction = \"allow\"\n");
+    const std::string file = tmp.write("allow.toml", text);
+    Results* res = shared_results();
+    Bulwark bw({file});
+    auto ready = bw.wait_ready();
+    INFO("bulwark stderr: " << bw.errors());
+    REQUIRE(ready);
+
+    CHECK(exec_errno(&cg, allowed, res, 0) == kOk);   // its ld.so and libraries come from /usr/
+    CHECK(exec_errno(&cg, stray, res, 1) == EPERM);
+    CHECK(exec_errno(nullptr, stray, res, 2) == kOk);
+
+    auto events = bw.stop();
+    const auto got = verdicts(events);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].str("path") == stray);
+    CHECK(got[0].str("verdict") == "deny");
+}
+
+TEST_CASE("fanotify backend: enforcing rules it cannot see are refused, naming the rule")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    const std::string text = scoped("cron", cg, "[[file]]\nprefixes = [\"/etc/cron.d/\"]\naccess = [\"write\"]\naction = \"deny\"\n");
+    const std::string file = tmp.write("cron.toml", text);
+    Bulwark bw({file});
+    const int st = bw.wait_exit();
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 3);
+    const std::string& err = bw.errors();
+    CAPTURE(err);
+    CHECK(err.find("cron.toml:" + std::to_string(line_of(text, "[[file]]")) + " [[file]]") != std::string::npos);
+    CHECK(err.find("fanotify does not see") != std::string::npos);
+    CHECK(err.find("create") != std::string::npos);
+}
+
+TEST_CASE("fanotify backend: a reload flushes what the old set let through unasked")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    Tmpfs fs(tmp);
+    const std::string a = fs.write("a", "a\n");
+    const std::string b = fs.write("b", "b\n");
+    auto policy = [&](const std::string& path) {
+        return scoped("one", cg, "[[file]]\npaths = [\"" + path + "\"]\naccess = [\"read\"]\naction = \"deny\"\n");
+    };
+    const std::string file = tmp.write("one.toml", policy(a));
+    Results* res = shared_results();
+    Bulwark bw({file});
+    auto ready = bw.wait_ready();
+    INFO("bulwark stderr: " << bw.errors());
+    REQUIRE(ready);
+    auto read_b = [&, res] {
+        res->err[0] = open_errno(b.c_str(), O_RDONLY);  // nobody can be denied b: ignored from now on
+        res->err[1] = open_errno(b.c_str(), O_RDONLY);
+        return 0;
+    };
+    CHECK(exited_ok(in_child(&cg, read_b)));
+    CHECK(res->err[0] == kOk);
+    CHECK(res->err[1] == kOk);
+
+    tmp.write("one.toml", policy(b));
+    REQUIRE(::kill(bw.pid(), SIGHUP) == 0);
+    auto again = bw.wait_ready();
+    REQUIRE(again);
+    CHECK(again->num("generation") > ready->num("generation"));
+    CHECK(exited_ok(in_child(&cg, read_b)));
+    CHECK(res->err[0] == EPERM);
+    CHECK(res->err[1] == EPERM);
+    const auto got = verdicts(bw.stop());
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].str("path") == b);
+}
+
+TEST_CASE("fanotify backend: an open waiting for a stopped bulwark goes through when bulwark is killed")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    Tmpfs fs(tmp);
+    const std::string secret = fs.write("secret", "s\n");
+    const std::string file = tmp.write(
+        "s.toml", scoped("s", cg, "[[file]]\npaths = [\"" + secret + "\"]\naccess = [\"read\"]\naction = \"deny\"\n"));
+    Results* res = shared_results();
+    Bulwark bw({file});
+    auto ready = bw.wait_ready();
+    INFO("bulwark stderr: " << bw.errors());
+    REQUIRE(ready);
+
+    REQUIRE(::kill(bw.pid(), SIGSTOP) == 0);
+    Child c([&, res] {
+        res->err[0] = open_errno(secret.c_str(), O_RDONLY);
+        return 0;
+    });
+    cg.add(c.pid());
+    c.release();
+    // Ready when the child waits in openat for the answer bulwark cannot give.
+    const std::string wchan = "/proc/" + std::to_string(c.pid()) + "/syscall";
+    bool waiting = false;
+    for (int i = 0; i < 20000 && !waiting; ++i) {
+        std::ifstream in(wchan);
+        std::string nr;
+        in >> nr;
+        waiting = nr == "257" || nr == "2";
+        if (!waiting) ::usleep(500);
+    }
+    REQUIRE(waiting);
+    CHECK(res->err[0] == kNotRun);
+    REQUIRE(::kill(bw.pid(), SIGKILL) == 0);
+    CHECK(exited_ok(c.wait()));
+    // The kernel answered "allow" as the group closed: fanotify enforces
+    // only while bulwark runs (docs/decisions/010-backends.md).
+    CHECK(res->err[0] == kOk);
+    const int st = bw.wait_exit();
+    CHECK(WIFSIGNALED(st));
+}
