@@ -126,7 +126,7 @@ std::optional<std::string> read_string(uint32_t tid, uint64_t address)
 
 }  // namespace
 
-std::optional<Asker> read_asker(uint32_t tid, const std::string& cgroup2_mount)
+std::optional<Asker> read_asker(uint32_t tid, const std::string& cgroup2_mount, bool with_exe)
 {
     const auto status = slurp(proc(tid, "status"));
     if (!status) return std::nullopt;
@@ -135,10 +135,6 @@ std::optional<Asker> read_asker(uint32_t tid, const std::string& cgroup2_mount)
     a.subject.tgid = status_field(*status, "Tgid:").value_or(tid);
     a.subject.uid = status_field(*status, "Uid:").value_or(0);
     a.ppid = status_field(*status, "PPid:").value_or(0);
-    if (auto comm = slurp(proc(tid, "comm"))) {
-        if (!comm->empty() && comm->back() == '\n') comm->pop_back();
-        a.comm = *comm;
-    }
     if (auto cg = slurp(proc(tid, "cgroup"))) {
         // The cgroup v2 line: "0::/path".
         std::istringstream lines(*cg);
@@ -146,11 +142,23 @@ std::optional<Asker> read_asker(uint32_t tid, const std::string& cgroup2_mount)
             if (line.rfind("0::", 0) == 0) a.subject.cgroup_ancestors = cgroup_ancestors(cgroup2_mount, line.substr(3));
         if (!a.subject.cgroup_ancestors.empty()) a.cgroup_id = a.subject.cgroup_ancestors.back();
     }
-    if (auto exe = link_of(proc(tid, "exe"))) {
-        a.exe_path = *exe;
-        a.subject.exe = exe_of(tid, *exe);
+    if (with_exe) {
+        if (auto exe = link_of(proc(tid, "exe"))) {
+            a.exe_path = *exe;
+            a.subject.exe = exe_of(tid, *exe);
+        }
     }
     return a;
+}
+
+void complete_asker(Asker& a)
+{
+    if (auto comm = slurp(proc(a.tid, "comm"))) {
+        if (!comm->empty() && comm->back() == '\n') comm->pop_back();
+        a.comm = *comm;
+    }
+    if (a.exe_path.empty())
+        if (auto exe = link_of(proc(a.tid, "exe"))) a.exe_path = *exe;
 }
 
 std::optional<SyscallArgs> parse_syscall_line(std::string_view line)

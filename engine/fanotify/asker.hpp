@@ -24,9 +24,13 @@ struct Asker {
     std::string exe_path;      // readlink /proc/TID/exe ("" for a kernel thread)
 };
 
-// Reads /proc/TID/{status,cgroup,comm,exe}; nullopt when the thread is
-// gone. `cgroup2_mount`: where cgroup v2 is mounted ("" when it is not).
-std::optional<Asker> read_asker(uint32_t tid, const std::string& cgroup2_mount);
+// Reads what deciding the scope takes: /proc/TID/status and cgroup, and
+// exe with `with_exe` (some policy is scoped by executable); nullopt when
+// the thread is gone. `cgroup2_mount`: where cgroup v2 is mounted ("" when
+// it is not).
+std::optional<Asker> read_asker(uint32_t tid, const std::string& cgroup2_mount, bool with_exe);
+// The rest an event reports: comm, and exe when it was not read.
+void complete_asker(Asker& asker);
 
 // A line of /proc/TID/syscall: the number and six arguments of the system
 // call a blocked thread is in; nullopt for "running" or a thread outside

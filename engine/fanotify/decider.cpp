@@ -170,6 +170,29 @@ uint32_t FanotifyDecider::generation() const
     return set ? set->generation : 0;
 }
 
+FileObject FanotifyDecider::object(const Set& set, int fd, const std::string& path) const
+{
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return object_of(fd, path);
+    std::string key = path;
+    key.append(reinterpret_cast<const char*>(&st.st_dev), sizeof st.st_dev);
+    key.append(reinterpret_cast<const char*>(&st.st_ino), sizeof st.st_ino);
+    {
+        std::lock_guard lock(set.cache_mutex);
+        if (auto hit = set.objects.find(key); hit != set.objects.end()) {
+            counters_.cache_hits++;
+            FileObject obj = hit->second;
+            obj.self.nlink = static_cast<uint32_t>(st.st_nlink);  // a later unlink makes it fileless
+            return obj;
+        }
+    }
+    FileObject obj = object_of(fd, path);
+    std::lock_guard lock(set.cache_mutex);
+    if (set.objects.size() >= kCacheEntries) set.objects.clear();
+    set.objects.emplace(std::move(key), obj);
+    return obj;
+}
+
 FanotifyAnswer FanotifyDecider::decide(int fd, uint32_t tid, bool exec, uint32_t& generation) const
 {
     FanotifyAnswer answer;
@@ -177,10 +200,12 @@ FanotifyAnswer FanotifyDecider::decide(int fd, uint32_t tid, bool exec, uint32_t
     generation = set ? set->generation : 0;
     if (!set) return answer;
     const Evaluator& eval = *set->evaluator;
+    const bw_policy_set& ps = set->image->policy_set;
     const std::string path = fd_path(fd);
-    const FileObject obj = object_of(fd, path);
+    const FileObject obj = object(*set, fd, path);
     const uint64_t file_policies = eval.policies_of(BW_KIND_FILE);
     const uint64_t exec_policies = eval.policies_of(BW_KIND_EXEC);
+    const bool exe_scoped = ((file_policies | exec_policies) & ~ps.executable_free) != 0;
 
     if (!exec) {
         // Nobody can be denied or reported this file (every policy in
@@ -199,24 +224,30 @@ FanotifyAnswer FanotifyDecider::decide(int fd, uint32_t tid, bool exec, uint32_t
             counters_.ignored++;
             return answer;
         }
-        const auto asker = read_asker(tid, cgroup2_mount_);
+        // The scope first: a process no policy covers is let through
+        // without reading what its open asked for.
+        auto asker = read_asker(tid, cgroup2_mount_, exe_scoped || code);
         if (!asker) return answer;  // the thread is gone: nobody waits for the answer
+        const uint64_t file_scope = file_any ? eval.policies_in_scope(asker->subject, BW_KIND_FILE, self_tgid_) : 0;
+        const uint64_t code_scope = code ? eval.policies_in_scope(asker->subject, BW_KIND_EXEC, self_tgid_) : 0;
+        if (!file_scope && !code_scope) return answer;
+        complete_asker(*asker);
         Outcome out;
         std::vector<unsigned char> record;
-        if (file_any) {
+        if (file_scope) {
             uint32_t access = kReadWrite;
             const auto call = read_syscall(tid);
             if (auto a = call ? open_access(*call, tid) : std::nullopt) access = *a;
             else counters_.unknown_call++;
-            out = eval.decide_file(asker->subject, obj, access, self_tgid_);
+            out = eval.decide_file_in(file_scope, obj, access);
             if (out.verdict != BW_VERDICT_ALLOW) record = file_record(out, generation, *asker, access, path);
         }
-        if (code) {
+        if (code_scope) {
             // fanotify cannot see mmap(PROT_EXEC): a program or library an
             // [[exec]] rule denies cannot be opened at all (stricter than
             // BPF-LSM, which denies mapping it as code only).
             const ExecUse use = runs_without_interpreter(tid) ? ExecUse::map_no_interp : ExecUse::map;
-            const Outcome as_code = eval.decide_exec(asker->subject, obj, use, self_tgid_);
+            const Outcome as_code = eval.decide_exec_in(code_scope, asker->subject.exe, obj, use);
             if (stricter(as_code, out)) {
                 out = as_code;
                 answer.program = true;
@@ -233,8 +264,11 @@ FanotifyAnswer FanotifyDecider::decide(int fd, uint32_t tid, bool exec, uint32_t
     // or the ELF interpreter (ld.so) of either — told apart by what the
     // thread asked execve to run.
     if (!exec_policies) return answer;
-    const auto asker = read_asker(tid, cgroup2_mount_);
+    auto asker = read_asker(tid, cgroup2_mount_, true);
     if (!asker) return answer;
+    const uint64_t scope = eval.policies_in_scope(asker->subject, BW_KIND_EXEC, self_tgid_);
+    if (!scope) return answer;
+    complete_asker(*asker);
     bw_exec_route route = BW_ROUTE_EXEC;
     ExecUse use = ExecUse::run;
     std::string via;
@@ -250,7 +284,7 @@ FanotifyAnswer FanotifyDecider::decide(int fd, uint32_t tid, bool exec, uint32_t
             via = asker->exe_path;
         }
     }
-    const Outcome out = eval.decide_exec(asker->subject, obj, use, self_tgid_);
+    const Outcome out = eval.decide_exec_in(scope, asker->subject.exe, obj, use);
     if (out.verdict != BW_VERDICT_ALLOW)
         answer.record = exec_record(out, generation, *asker, route, path, via, obj.self.nlink == 0);
     answer.allow = out.verdict != BW_VERDICT_DENY;

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace bulwark {
@@ -34,6 +35,7 @@ struct FanotifyCounters {
     std::atomic<uint64_t> audited{0};       // BW_STAT_AUDITED
     std::atomic<uint64_t> ignored{0};       // ignore marks set: files nobody can be denied
     std::atomic<uint64_t> own{0};           // bulwark's own opens, allowed unasked
+    std::atomic<uint64_t> cache_hits{0};    // files whose dentry chain was known
     std::atomic<uint64_t> unknown_call{0};  // opens whose flags could not be read: read and write assumed
 };
 
@@ -60,12 +62,20 @@ public:
     FanotifyCounters& counters() { return counters_; }
 
 private:
+    // Entries of a set's object cache before it starts over.
+    static constexpr size_t kCacheEntries = 1 << 16;
     struct Set {
         uint32_t generation = 0;
         std::shared_ptr<const MapImage> image;
         std::unique_ptr<Evaluator> evaluator;
+        // How the walk sees a file, by (name, dev, ino), for this
+        // generation only: a rule path that changes makes a new generation
+        // (daemon/path_watch.hpp), and with it an empty cache.
+        mutable std::mutex cache_mutex;
+        mutable std::unordered_map<std::string, FileObject> objects;
     };
     std::shared_ptr<const Set> current() const;
+    FileObject object(const Set& set, int fd, const std::string& path) const;
 
     uint32_t self_tgid_;
     std::string cgroup2_mount_;
