@@ -87,7 +87,8 @@ int cmd_run(const Args& args)
     RingBufferMb ring_mb;
     ListenAddress metrics;
     uint32_t stats_interval = 60;
-    bool audit = false, verbose = false;
+    bool audit = false, verbose = false, keep_on_exit = false;
+    std::string pin_dir = kDefaultPinDir;
     po::options_description desc(
         "usage: bulwark run --policy PATH... [--audit] [--events FILE] [--config FILE]\n\n"
         "Load the policies, enforce their rules in the kernel (BPF-LSM), run their\n"
@@ -117,6 +118,10 @@ int cmd_run(const Args& args)
         "ring-buffer-mb", po::value(&ring_mb), "event ring buffer size in MiB, a power of two (default 4)")(
         "metrics", po::value(&metrics), "serve Prometheus metrics at http://ADDRESS:PORT/metrics (default off)")(
         "socket", po::value(&socket), "control socket for reload, status, stop (default /run/bulwark/control.sock)")(
+        "pin-dir", po::value(&pin_dir),
+        "bpffs directory holding the pinned programs and maps, taken over at start (default /sys/fs/bpf/bulwark "
+        "when /sys/fs/bpf is a bpffs; \"\": no pins)")(
+        "keep-on-exit", po::bool_switch(&keep_on_exit), "an orderly stop leaves the pinned programs enforcing")(
         "verbose,v", po::bool_switch(&verbose), "libbpf debug output on stderr");
     po::variables_map vm;
     try {
@@ -129,7 +134,7 @@ int cmd_run(const Args& args)
         if (file.empty() && ::access(kDefaultConfig, F_OK) == 0) file = kDefaultConfig;
         if (!file.empty()) {
             Diagnostics diags;
-            apply_config_file(file, desc, ConfigPaths{{"policy", "events", "socket"}}, vm, diags);
+            apply_config_file(file, desc, ConfigPaths{{"policy", "events", "socket", "pin-dir"}}, vm, diags);
             if (diags.has_errors()) {
                 diags.print(std::cerr);
                 return exit_usage;
@@ -182,7 +187,20 @@ int cmd_run(const Args& args)
         });
     });
 
-    BpfPrograms programs({static_cast<uint32_t>(::getpid()), ring_mb.value << 20}, plan);
+    // The default pin directory only where a bpffs is mounted for it; a
+    // directory asked for by name must be on one (pinned_state.hpp).
+    if (!vm.count("pin-dir") && !bpffs_mounted(kBpffsRoot)) {
+        std::cerr << "bulwark: note: " << kBpffsRoot
+                  << " is not a bpffs: nothing is pinned, so enforcement ends with this process "
+                     "(mount -t bpf bpf /sys/fs/bpf to keep it across a crash or restart)\n";
+        pin_dir.clear();
+    }
+    ProgramOptions load_options;
+    load_options.self_tgid = static_cast<uint32_t>(::getpid());
+    load_options.ringbuf_bytes = ring_mb.value << 20;
+    load_options.pin_dir = pin_dir;
+    load_options.keep_on_exit = keep_on_exit;
+    BpfPrograms programs(load_options, plan);
     PolicyPublisher publisher(programs.maps());
     CgroupNames cgroups(RealSystem().cgroup2_mount().value_or(""));
     EventDecoder decoder(cgroups);
@@ -218,7 +236,10 @@ int cmd_run(const Args& args)
                  fanotify->publish(generation, std::move(image));
              }});
     }
-    engine.start(std::move(*compiled));
+    engine.start(std::move(*compiled),
+                 programs.taken_over() ? "takeover of generation " + std::to_string(programs.taken_over()) + " from " +
+                                             programs.pin_dir()
+                                       : "start");
 
     const int stats_fd = programs.maps().fd("stats");
     auto snapshot = [&] {

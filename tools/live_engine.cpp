@@ -127,9 +127,9 @@ std::string LiveEngine::publish(Compiled compiled, const std::string& reason)
     return line;
 }
 
-void LiveEngine::start(Compiled compiled)
+void LiveEngine::start(Compiled compiled, const std::string& reason)
 {
-    publish(std::move(compiled), "start");
+    publish(std::move(compiled), reason);
 }
 
 ReloadOutcome LiveEngine::refuse(const std::string& reason, std::vector<std::string> errors)

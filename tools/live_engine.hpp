@@ -44,7 +44,8 @@ public:
                SinkWriter& writer);
 
     // Publishes the set compiled at start and writes its ready line.
-    void start(Compiled compiled);
+    // `reason`: "start", or what was taken over from pins.
+    void start(Compiled compiled, const std::string& reason = "start");
     // Re-read the policy paths, compile, publish; writes the ready or the
     // reload-failed line and says it on stderr and to systemd.
     ReloadOutcome reload(const std::string& reason);

@@ -1,6 +1,8 @@
 #include "kernel/bpf_programs.hpp"
 
 #include "kernel/object_registry.hpp"
+
+#include "bulwark/abi.h"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -41,7 +43,14 @@ ObjectLoadStats load_stats_of(const LoadedObject& o, double seconds)
 }  // namespace
 
 BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::string>& objects)
+    : pins_(options.pin_dir), keep_on_exit_(options.keep_on_exit)
 {
+    if (pins_.adopt_maps(maps_) && maps_.has("live_slot")) {
+        bw_live live{};
+        const uint32_t zero = 0;
+        if (bpf_map_lookup_elem(maps_.fd("live_slot"), &zero, &live) == 0) taken_over_ = live.generation;
+    }
+    std::vector<std::string> hooks;
     for (const auto& spec : object_specs()) {
         if (std::find(objects.begin(), objects.end(), spec.name) == objects.end()) continue;
         const auto t0 = std::chrono::steady_clock::now();
@@ -63,8 +72,11 @@ BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::s
             }
             links_.push_back(std::move(link));
             attached_.push_back(attach_point(prog));
+            hooks.push_back(spec.name + "-" + attach_point(prog));
         }
     }
+    // Every program attached: now the previous bulwark's may detach.
+    if (options.load_programs) pins_.pin(maps_, links_, hooks);
 }
 
 namespace {
@@ -89,6 +101,10 @@ BpfPrograms::~BpfPrograms()
 
 void BpfPrograms::detach()
 {
+    if (links_.empty()) return;
+    // Closing a pinned link's fd leaves it attached; removing the pins
+    // first makes closing it detach.
+    if (!keep_on_exit_) pins_.unpin_all();
     links_.clear();
 }
 

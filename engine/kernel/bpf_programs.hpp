@@ -11,6 +11,7 @@
 #pragma once
 
 #include "kernel/bpf_handles.hpp"
+#include "kernel/pinned_state.hpp"
 #include "kernel/shared_maps.hpp"
 #include "monitor/run_plan.hpp"
 
@@ -35,6 +36,11 @@ struct ProgramOptions {
     // "bprm_check_security", ...); the others of an LSM object are not
     // loaded. Empty: every one. Monitor objects always load whole.
     std::vector<std::string> lsm_programs = {};
+    // Where the maps and links are pinned (kernel/pinned_state.hpp); "":
+    // nowhere. A previous bulwark's pins there are taken over.
+    std::string pin_dir = {};
+    // At detach(), leave the pins (and so the programs) in place.
+    bool keep_on_exit = false;
 };
 
 // What loading one object cost: wall time of open + load (relocation,
@@ -92,7 +98,13 @@ public:
     const std::vector<std::string>& attached() const { return attached_; }
     // Programs wanted but not loaded because this kernel lacks their hook.
     const std::vector<std::string>& missing() const { return missing_; }
+    // Detaches every program — or, with keep_on_exit and pins, leaves them
+    // to the pins and only closes this process's handles.
     void detach();
+    // The generation a previous bulwark left in force, adopted from the
+    // pins (0: nothing was pinned).
+    uint32_t taken_over() const { return taken_over_; }
+    const std::string& pin_dir() const { return pins_.dir(); }
     // The kernel's run time and run count of each loaded program (both 0
     // unless kernel.bpf_stats_enabled is on), by attach point.
     struct RunStats {
@@ -105,6 +117,9 @@ public:
     const std::vector<ObjectLoadStats>& load_stats() const { return load_stats_; }
 
 private:
+    PinnedState pins_;
+    bool keep_on_exit_ = false;
+    uint32_t taken_over_ = 0;
     SharedMaps maps_;
     std::vector<std::unique_ptr<LoadedObject>> objects_;
     std::vector<LinkPtr> links_;

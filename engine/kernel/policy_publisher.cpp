@@ -114,6 +114,14 @@ PolicyPublisher::PolicyPublisher(const SharedMaps& maps)
       connect_ports_(maps.fd("connect_ports"))
 {
     if (MonitorPublisher::available(maps)) monitors_.emplace(maps);
+    // Maps taken over from pins hold a live set: continue from it (the
+    // next set goes into the other slot, with a larger generation).
+    bw_live live{};
+    const uint32_t zero = 0;
+    if (bpf_map_lookup_elem(live_slot_, &zero, &live) == 0 && live.generation > 0) {
+        live_ = live.slot;
+        generation_ = live.generation;
+    }
 }
 
 // A hook that read the old live slot may still be running when the next

@@ -22,7 +22,9 @@ void SharedMaps::reuse_in(bpf_object* obj) const
         auto it = fds_.find(name);
         if (it == fds_.end()) continue;
         if (int err = bpf_map__reuse_fd(map, it->second.get()); err != 0)
-            throw Error(std::string("cannot share map ") + name + ": " + errno_text(err));
+            throw Error(std::string("cannot share map ") + name + ": " + errno_text(err),
+                        "a pinned map that does not fit is another version's: stop that bulwark (bulwark stop), "
+                        "or remove its --pin-dir");
     }
 }
 
@@ -37,6 +39,13 @@ void SharedMaps::adopt_from(bpf_object* obj)
         if (fd < 0) throw Error(std::string("cannot keep map ") + name + ": " + errno_text(errno));
         fds_.emplace(name, UniqueFd(fd));
     }
+}
+
+std::vector<std::string> SharedMaps::names() const
+{
+    std::vector<std::string> out;
+    for (const auto& [name, fd] : fds_) out.push_back(name);
+    return out;
 }
 
 int SharedMaps::fd(const std::string& name) const

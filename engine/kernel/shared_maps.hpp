@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace bulwark {
 
@@ -16,6 +17,10 @@ public:
     void reuse_in(bpf_object* obj) const;
     // After load: take (a dup of) every named map the object created.
     void adopt_from(bpf_object* obj);
+
+    // A map from elsewhere (a pin), used by every object loaded after.
+    void adopt(const std::string& name, UniqueFd fd) { fds_[name] = std::move(fd); }
+    std::vector<std::string> names() const;
 
     int fd(const std::string& name) const;  // throws Error when unknown
     bool has(const std::string& name) const { return fds_.count(name) > 0; }

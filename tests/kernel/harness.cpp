@@ -327,6 +327,14 @@ Bulwark::Bulwark(const std::vector<std::string>& policies, const std::vector<std
         args.push_back("/tmp/bulwark-kernel-test-" + std::to_string(::getpid()) + "-" +
                        std::to_string(++instances) + ".sock");
     }
+    // No pins unless the test asks for a directory of its own: nothing is
+    // ever pinned on the host outside a test's temporary bpffs.
+    bool own_pins = false;
+    for (const auto& e : extra) own_pins |= e == "--pin-dir";
+    if (!own_pins) {
+        args.push_back("--pin-dir");
+        args.push_back("");
+    }
     for (const auto& p : policies) {
         args.push_back("--policy");
         args.push_back(p);

@@ -319,6 +319,14 @@ Bulwark::Bulwark(const RunOptions& opts) {
         args.push_back("--socket");
         args.push_back(socket_);
     }
+    // No pins unless the test names a directory: a test that kills bulwark
+    // must not leave its programs to the next test.
+    bool own_pins = false;
+    for (const auto& a : opts.extra) own_pins |= a == "--pin-dir";
+    if (!own_pins) {
+        args.push_back("--pin-dir");
+        args.push_back("");
+    }
     for (const auto& a : opts.extra) args.push_back(a);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

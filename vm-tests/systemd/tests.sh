@@ -19,7 +19,7 @@ name_of() {
         hardening) echo "systemd: each hardening directive holds on the running service, and it still enforces" ;;
         reload) echo "systemd: systemctl reload swaps the set (ExecReload=bulwark reload); a broken set fails the reload and the old one stays" ;;
         restart-after-stop) echo "systemd: systemctl stop detaches; systemctl start returns only once it enforces again" ;;
-        crash) echo "systemd: a crash (SIGSEGV) restarts the service (Restart=on-failure) and the denials hold again" ;;
+        crash) echo "systemd: a crash (SIGSEGV): the pinned programs deny while none runs, the restarted service takes them over" ;;
     esac
 }
 
@@ -73,8 +73,8 @@ t_hardening() {
     pid=$(prop MainPID)
     [ "$pid" -gt 1 ] 2>/dev/null || { why="MainPID=$pid"; return 1; }
     st=/proc/$pid/status
-    # CapabilityBoundingSet: DAC_READ_SEARCH NET_ADMIN SYS_ADMIN SYS_RESOURCE PERFMON BPF, nothing else.
-    grep -q '^CapBnd:[[:space:]]*000000c001201004$' "$st" || { why="$(grep CapBnd "$st")"; return 1; }
+    # CapabilityBoundingSet: DAC_READ_SEARCH NET_ADMIN SYS_ADMIN SYS_PTRACE SYS_RESOURCE PERFMON BPF, nothing else.
+    grep -q '^CapBnd:[[:space:]]*000000c001281004$' "$st" || { why="$(grep CapBnd "$st")"; return 1; }
     grep -q '^NoNewPrivs:[[:space:]]*1$' "$st" || { why="NoNewPrivileges: $(grep NoNewPrivs "$st")"; return 1; }
     # SystemCallFilter / MemoryDenyWriteExecute / RestrictNamespaces / ... are seccomp filters.
     grep -q '^Seccomp:[[:space:]]*2$' "$st" || { why="seccomp: $(grep Seccomp "$st")"; return 1; }
@@ -145,9 +145,16 @@ t_crash() {
     old=$(prop MainPID)
     restarts=$(prop NRestarts)
     kill -SEGV "$old"
+    # No bulwark runs until systemd restarts it (RestartSec=1s): the pinned
+    # programs deny all the same.
+    wait_until 10 sh -c "! kill -0 $old 2>/dev/null" || { why="pid $old still alive after SIGSEGV"; return 1; }
+    for f in $SECRETS; do denied "$f" || { why="while no bulwark ran: ${why#; }"; return 1; }; done
     restarted() { [ "$(prop NRestarts)" = $((restarts + 1)) ] && active && [ "$(prop MainPID)" != "$old" ]; }
     wait_until 120 restarted || { why="after SIGSEGV: NRestarts=$(prop NRestarts) state=$(systemctl is-active bulwark.service)"; return 1; }
     for f in $SECRETS; do denied "$f" || return 1; done
+    # The new bulwark took the pinned programs over.
+    grep -q '"reason":"takeover of generation [0-9]* from /sys/fs/bpf/bulwark"' /var/log/bulwark/events.jsonl ||
+        { why="no takeover ready line: $(grep '"type":"ready"' /var/log/bulwark/events.jsonl | tail -1)"; return 1; }
 }
 
 passed=0

@@ -1,0 +1,48 @@
+// Pinned state (docs/decisions/008-live-engine.md, "Pins"): bulwark pins
+// every map its programs share (policy slots, the live index, the ring
+// buffer, stats, sticky-scope marks) under DIR/maps/ and every link under
+// DIR/links/ on a bpffs directory. A bulwark that dies any way other than
+// an orderly stop (SIGKILL, a crash, the OOM killer) leaves its programs
+// attached and deciding from the maps as they were; the next `bulwark run`
+// with the same directory adopts the maps, attaches its own programs
+// beside the old ones, and only then removes the old links' pins: at no
+// moment is nothing attached. An orderly stop removes the pins (and so
+// detaches), unless --keep-on-exit.
+#pragma once
+
+#include "kernel/bpf_handles.hpp"
+#include "kernel/shared_maps.hpp"
+
+#include <string>
+#include <vector>
+
+namespace bulwark {
+
+// The default --pin-dir, and the mount it needs.
+inline constexpr const char* kDefaultPinDir = "/sys/fs/bpf/bulwark";
+inline constexpr const char* kBpffsRoot = "/sys/fs/bpf";
+bool bpffs_mounted(const std::string& path);
+
+class PinnedState {
+public:
+    // `dir` empty: nothing is pinned. Throws Error when `dir` (or, for a
+    // directory to create, its parent) is not on a bpffs.
+    explicit PinnedState(std::string dir);
+
+    bool enabled() const { return !dir_.empty(); }
+    const std::string& dir() const { return dir_; }
+    // What a previous bulwark left: its maps were adopted into `maps`
+    // (before any object is loaded); false when there was nothing.
+    bool adopt_maps(SharedMaps& maps) const;
+    // After load and attach: pins the maps not pinned yet, pins `links`
+    // (named "PID-N-HOOK"), then removes the pins of links this process
+    // did not make — the previous bulwark's, whose programs then detach.
+    void pin(const SharedMaps& maps, const std::vector<LinkPtr>& links, const std::vector<std::string>& hooks);
+    // Orderly stop: remove every pin and the directories.
+    void unpin_all() const;
+
+private:
+    std::string dir_;
+};
+
+}  // namespace bulwark
