@@ -170,6 +170,10 @@ int cmd_run(const Args& args)
     // Before anything is loaded: a SIGHUP that comes early waits for the
     // loop instead of ending the process.
     boost::asio::signal_set hangup(io, SIGHUP);
+    // SIGINT/SIGTERM too: one that comes between the ready line and the
+    // loop must still be an orderly stop (unpinning), not the default
+    // death that leaves the pinned programs enforcing.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     // Bound before the writer's thread exists (it sets the umask for the
     // bind); refuses to start when another bulwark answers there.
     ControlServer control(io, socket);
@@ -294,7 +298,6 @@ int cmd_run(const Args& args)
         hangup.cancel();
         io.stop();
     };
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (!ec) shutdown();
     });

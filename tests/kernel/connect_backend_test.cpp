@@ -27,18 +27,6 @@ namespace {
 
 constexpr int kOk = 0;
 
-// Shared with the children: one errno (or kOk) per call.
-struct Results {
-    int err[16];
-};
-
-Results* shared_results()
-{
-    void* p = ::mmap(nullptr, sizeof(Results), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(p != MAP_FAILED);
-    return static_cast<Results*>(p);
-}
-
 sockaddr_in v4(const char* a, uint16_t port)
 {
     sockaddr_in s{};
@@ -89,58 +77,11 @@ int attempt_bound(int family, int type, const Addr& source, const Addr& a, bool 
     return err;
 }
 
-std::string scoped(const std::string& name, const TestCgroup& cg, const std::string& body,
-                   const std::string& mode = "enforce", const std::string& extra_scope = "")
-{
-    return "[policy]\nname = \"" + name + "\"\nmode = \"" + mode + "\"\n\n[scope]\ncgroup = [\"" + cg.name() +
-           "\"]\n" + extra_scope + "\n" + body;
-}
-
-int line_of(const std::string& text, const std::string& needle)
-{
-    const size_t at = text.find(needle);
-    REQUIRE(at != std::string::npos);
-    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
-}
-
-std::vector<Json> verdicts(const std::vector<Json>& events)
-{
-    std::vector<Json> out;
-    for (const auto& e : events)
-        if (e.str("type") == "verdict") out.push_back(e);
-    return out;
-}
-
-// Runs `body` in a child placed in `cg` (or not), as uid `uid` (-1: root).
-int in_child(const TestCgroup* cg, std::function<int()> body, int uid = -1)
-{
-    Child c([body, uid] {
-        if (uid >= 0 && ::syscall(SYS_setresuid, uid, uid, uid) != 0) return 100;
-        return body();
-    });
-    if (cg) cg->add(c.pid());
-    c.release();
-    return c.wait();
-}
-
-bool exited_ok(int st) { return WIFEXITED(st) && WEXITSTATUS(st) == 0; }
-
 // The keys of a connect verdict event, as the LSM backend writes them
 // (engine/events/decoder.cpp decodes both backends' records).
 const std::vector<std::string> kConnectKeys{"type", "time", "kind", "verdict", "policy", "rule", "pid", "tid",
                                             "ppid", "uid", "comm", "exe", "cgroup", "addr", "port", "protocol",
                                             "family", "call"};
-
-bool has_keys_in_order(const Json& e, const std::vector<std::string>& keys)
-{
-    size_t at = 0;
-    for (const auto& k : keys) {
-        const size_t p = e.text().find("\"" + k + "\":", at);
-        if (p == std::string::npos) return false;
-        at = p;
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -150,14 +91,14 @@ TEST_CASE("connect backend: the ready line says cgroup-sock-addr; TCP, UDP, IPv4
     REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
     TestCgroup cg;
     TempDir tmp;
-    const std::string text = scoped("net", cg, R"([[connect]]
+    const std::string text = scoped_policy("net", cg, R"([[connect]]
 cidrs = ["127.0.0.2/32", "::1/128"]
 ports = [9]
 action = "deny"
 )");
     const std::string file = tmp.write("net.toml", text);
     const std::string rule = "net.toml:" + std::to_string(line_of(text, "[[connect]]"));
-    Results* res = shared_results();
+    Errnos* res = shared_errnos();
 
     auto ops = [res] {
         int* e = res->err;
@@ -186,24 +127,11 @@ action = "deny"
     for (const char* p : {"connect4", "connect6", "sendmsg4", "sendmsg6"}) CHECK_MESSAGE(got.count(p) == 1, p);
     CHECK(got.count("socket_connect") == 0);
 
-    pid_t inside = 0;
-    {
-        Child c(ops);
-        inside = c.pid();
-        cg.add(c.pid());
-        c.release();
-        CHECK(exited_ok(c.wait()));
-    }
-    for (size_t i = 0; i < std::size(want_inside); ++i) {
-        CAPTURE(i);
-        CHECK(res->err[i] == want_inside[i]);
-    }
+    const pid_t inside = run_placed(&cg, ops);
+    check_errnos(res, want_inside, std::size(want_inside));
     // The same calls from outside the cgroup: nothing denied, nothing reported.
-    CHECK(exited_ok(in_child(nullptr, ops)));
-    for (size_t i = 0; i < std::size(want_outside); ++i) {
-        CAPTURE(i);
-        CHECK(res->err[i] == want_outside[i]);
-    }
+    run_placed(nullptr, ops);
+    check_errnos(res, want_outside, std::size(want_outside));
 
     int st = 0;
     auto events = bw.stop(&st);
@@ -253,13 +181,13 @@ TEST_CASE("connect backend: scope by uid within the cgroup; the unspecified addr
     REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
     TestCgroup cg;
     TempDir tmp;
-    const std::string text = scoped("nobody-net", cg, R"([[connect]]
+    const std::string text = scoped_policy("nobody-net", cg, R"([[connect]]
 cidrs = ["127.0.0.1/32"]
 action = "deny"
 )",
                                     "enforce", "uid = [65534]\n");
     const std::string file = tmp.write("uid.toml", text);
-    Results* res = shared_results();
+    Errnos* res = shared_errnos();
     auto ops = [res] {
         res->err[0] = attempt(AF_INET, SOCK_STREAM, v4("127.0.0.1", 9), false);
         res->err[1] = attempt(AF_INET, SOCK_STREAM, v4("0.0.0.0", 9), false);  // reaches 127.0.0.1
@@ -305,12 +233,12 @@ TEST_CASE("connect backend: bind(denied) + connect(0.0.0.0) is decided as the bo
     REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
     TestCgroup cg;
     TempDir tmp;
-    const std::string text = scoped("bound", cg, R"([[connect]]
+    const std::string text = scoped_policy("bound", cg, R"([[connect]]
 cidrs = ["127.0.0.9/32"]
 action = "deny"
 )");
     const std::string file = tmp.write("bound.toml", text);
-    Results* res = shared_results();
+    Errnos* res = shared_errnos();
     auto ops = [res] {
         int* e = res->err;
         e[0] = attempt_bound(AF_INET, SOCK_STREAM, v4("127.0.0.9", 0), v4("0.0.0.0", 9), false);  // reaches .9
@@ -361,18 +289,18 @@ TEST_CASE("connect backend: audit mode and audit rules let the call through and 
     REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
     TestCgroup cg;
     TempDir tmp;
-    const std::string dry = scoped("dry", cg, R"([[connect]]
+    const std::string dry = scoped_policy("dry", cg, R"([[connect]]
 cidrs = ["127.0.0.2/32"]
 action = "deny"
 )",
                                    "audit");
-    const std::string watch = scoped("watch", cg, R"([[connect]]
+    const std::string watch = scoped_policy("watch", cg, R"([[connect]]
 cidrs = ["127.0.0.3/32"]
 protocols = ["udp"]
 action = "audit"
 )");
     const std::string f1 = tmp.write("dry.toml", dry), f2 = tmp.write("watch.toml", watch);
-    Results* res = shared_results();
+    Errnos* res = shared_errnos();
     auto ops = [res] {
         res->err[0] = attempt(AF_INET, SOCK_STREAM, v4("127.0.0.2", 9), false);
         res->err[1] = attempt(AF_INET, SOCK_DGRAM, v4("127.0.0.3", 53), true);
@@ -413,7 +341,7 @@ TEST_CASE("--backend: forcing BPF-LSM here refuses the rules by name; a backend 
     REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
     TestCgroup cg;
     TempDir tmp;
-    const std::string text = scoped("net", cg, R"([[connect]]
+    const std::string text = scoped_policy("net", cg, R"([[connect]]
 cidrs = ["127.0.0.2/32"]
 action = "deny"
 )");

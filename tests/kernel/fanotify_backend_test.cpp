@@ -32,19 +32,6 @@ namespace {
 constexpr int kOk = 0;
 constexpr int kNotRun = -99;
 
-struct Results {
-    int err[16];
-};
-
-Results* shared_results()
-{
-    void* p = ::mmap(nullptr, sizeof(Results), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(p != MAP_FAILED);
-    auto* r = static_cast<Results*>(p);
-    std::fill(std::begin(r->err), std::end(r->err), kNotRun);
-    return r;
-}
-
 // A tmpfs of the test's own at DIR/fs (unmounted when done): the
 // filesystem the rules name, so the marks bulwark sets cover it alone.
 class Tmpfs {
@@ -99,30 +86,6 @@ private:
     std::vector<std::string> binds_;
 };
 
-std::string scoped(const std::string& name, const TestCgroup& cg, const std::string& body,
-                   const std::string& mode = "enforce", const std::string& extra_scope = "")
-{
-    return "[policy]\nname = \"" + name + "\"\nmode = \"" + mode + "\"\n\n[scope]\ncgroup = [\"" + cg.name() +
-           "\"]\n" + extra_scope + "\n" + body;
-}
-
-int line_of(const std::string& text, const std::string& needle)
-{
-    const size_t at = text.find(needle);
-    REQUIRE(at != std::string::npos);
-    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
-}
-
-std::vector<Json> verdicts(const std::vector<Json>& events)
-{
-    std::vector<Json> out;
-    for (const auto& e : events)
-        if (e.str("type") == "verdict") out.push_back(e);
-    return out;
-}
-
-bool exited_ok(int st) { return WIFEXITED(st) && WEXITSTATUS(st) == 0; }
-
 // open(2) with `flags`: kOk or the errno.
 int open_errno(const char* path, int flags)
 {
@@ -132,18 +95,9 @@ int open_errno(const char* path, int flags)
     return kOk;
 }
 
-// Runs `body` in a child placed in `cg` (or not); its exit status.
-int in_child(const TestCgroup* cg, std::function<int()> body)
-{
-    Child c(std::move(body));
-    if (cg) cg->add(c.pid());
-    c.release();
-    return c.wait();
-}
-
 // execve(2) of `path` in a child placed in `cg` (or not): kOk when the
 // program ran and exited 0, else the errno execve failed with.
-int exec_errno(const TestCgroup* cg, const std::string& path, Results* res, int slot)
+int exec_errno(const TestCgroup* cg, const std::string& path, Errnos* res, int slot)
 {
     res->err[slot] = kNotRun;
     const int st = in_child(cg, [&path, res, slot] {
@@ -162,17 +116,6 @@ int exec_errno(const TestCgroup* cg, const std::string& path, Results* res, int 
 const std::vector<std::string> kFileKeys{"type", "time", "kind", "verdict", "policy", "rule", "pid", "tid",
                                          "ppid", "uid", "comm", "exe", "cgroup", "op", "path", "access"};
 
-bool has_keys_in_order(const Json& e, const std::vector<std::string>& keys)
-{
-    size_t at = 0;
-    for (const auto& k : keys) {
-        const size_t p = e.text().find("\"" + k + "\":", at);
-        if (p == std::string::npos) return false;
-        at = p;
-    }
-    return true;
-}
-
 }  // namespace
 
 TEST_CASE("fanotify backend: a read rule denies every name of the file in the cgroup only, with EPERM, "
@@ -188,11 +131,11 @@ TEST_CASE("fanotify backend: a read rule denies every name of the file in the cg
     REQUIRE(::symlink(secret.c_str(), (fs.path() + "/link").c_str()) == 0);
     REQUIRE(::link(secret.c_str(), (fs.path() + "/hard").c_str()) == 0);
     const std::string bound = fs.bind(secret, "bound");
-    const std::string text = scoped("secrets", cg, "[[file]]\npaths = [\"" + secret +
+    const std::string text = scoped_policy("secrets", cg, "[[file]]\npaths = [\"" + secret +
                                                        "\"]\naccess = [\"read\"]\naction = \"deny\"\n");
     const std::string file = tmp.write("secrets.toml", text);
     const std::string rule = "secrets.toml:" + std::to_string(line_of(text, "[[file]]"));
-    Results* res = shared_results();
+    Errnos* res = shared_errnos();
     const std::string dotdot = fs.path() + "/dir/../secret";
     const std::string link = fs.path() + "/link", hard = fs.path() + "/hard";
 
@@ -222,24 +165,12 @@ TEST_CASE("fanotify backend: a read rule denies every name of the file in the cg
     CHECK(ready->str("backends.file") == "fanotify");
     CHECK(ready->str("backends.exec") == "fanotify");
 
-    pid_t inside = 0;
-    {
-        Child c(ops);
-        inside = c.pid();
-        cg.add(c.pid());
-        c.release();
-        CHECK(exited_ok(c.wait()));
-    }
-    for (size_t i = 0; i < std::size(want_inside); ++i) {
-        CAPTURE(i);
-        CHECK(res->err[i] == want_inside[i]);
-    }
+    const pid_t inside = run_placed(&cg, ops);
+    check_errnos(res, want_inside, std::size(want_inside));
     // Outside the cgroup nothing is denied or reported.
-    CHECK(exited_ok(in_child(nullptr, ops)));
-    for (size_t i = 0; i < std::size(want_inside); ++i) {
-        CAPTURE(i);
-        CHECK(res->err[i] == kOk);
-    }
+    run_placed(nullptr, ops);
+    const int want_outside[std::size(want_inside)] = {};
+    check_errnos(res, want_outside, std::size(want_outside));
 
     int st = 0;
     auto events = bw.stop(&st);
@@ -279,12 +210,12 @@ TEST_CASE("fanotify backend: audit mode reports would-deny and lets the open thr
     REQUIRE(::chmod(tmp.path().c_str(), 0755) == 0);  // uid 65534 walks to the file
     const std::string secret = fs.write("secret", "s3cret\n", 0644);
     const std::string audit = tmp.write(
-        "audit.toml", scoped("watch", cg, "[[file]]\npaths = [\"" + secret + "\"]\naccess = [\"read\"]\naction = \"deny\"\n", "audit"));
+        "audit.toml", scoped_policy("watch", cg, "[[file]]\npaths = [\"" + secret + "\"]\naccess = [\"read\"]\naction = \"deny\"\n", "audit"));
     const std::string nobody = tmp.write(
         "nobody.toml",
-        scoped("nobody", cg, "[[file]]\nprefixes = [\"" + fs.path() + "/\"]\naccess = [\"read\"]\naction = \"deny\"\n", "enforce",
+        scoped_policy("nobody", cg, "[[file]]\nprefixes = [\"" + fs.path() + "/\"]\naccess = [\"read\"]\naction = \"deny\"\n", "enforce",
                "uid = [65534]\n"));
-    Results* res = shared_results();
+    Errnos* res = shared_errnos();
     Bulwark bw({audit, nobody});
     auto ready = bw.wait_ready();
     INFO("bulwark stderr: " << bw.errors());
@@ -336,12 +267,12 @@ TEST_CASE("fanotify backend: exec rules deny by path and prefix with EPERM; othe
     const std::string named = fs.copy_program("/bin/true", "named");
     const std::string dropped = fs.copy_program("/bin/true", "drop/prog");
     const std::string fine = fs.copy_program("/bin/true", "fine");
-    const std::string text = scoped("no-drops", cg,
+    const std::string text = scoped_policy("no-drops", cg,
                                     "[[exec]]\npaths = [\"" + named + "\"]\nprefixes = [\"" + fs.path() +
                                         "/drop/\"]\naction = \"deny\"\n");
     const std::string file = tmp.write("exec.toml", text);
     const std::string rule = "exec.toml:" + std::to_string(line_of(text, "[[exec]]"));
-    Results* res = shared_results();
+    Errnos* res = shared_errnos();
     Bulwark bw({file});
     auto ready = bw.wait_ready();
     INFO("bulwark stderr: " << bw.errors());
@@ -382,11 +313,11 @@ TEST_CASE("fanotify backend: the allowlist posture runs allowed programs only")
     const std::string allowed = fs.copy_program("/bin/true", "ok/true");
     const std::string stray = fs.copy_program("/bin/true", "stray");
     // The system's programs and libraries are allowed; on this tmpfs only ok/.
-    const std::string text = scoped("allowlist", cg,
+    const std::string text = scoped_policy("allowlist", cg,
                                     "[defaults]\nexec = \"deny\"\n\n[[exec]]\nprefixes = [\"/usr/\", \"" +
                                         fs.path() + "/ok/\"]\naction = \"allow\"\n");
     const std::string file = tmp.write("allow.toml", text);
-    Results* res = shared_results();
+    Errnos* res = shared_errnos();
     Bulwark bw({file});
     auto ready = bw.wait_ready();
     INFO("bulwark stderr: " << bw.errors());
@@ -408,7 +339,7 @@ TEST_CASE("fanotify backend: enforcing rules it cannot see are refused, naming t
     REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
     TestCgroup cg;
     TempDir tmp;
-    const std::string text = scoped("cron", cg, "[[file]]\nprefixes = [\"/etc/cron.d/\"]\naccess = [\"write\"]\naction = \"deny\"\n");
+    const std::string text = scoped_policy("cron", cg, "[[file]]\nprefixes = [\"/etc/cron.d/\"]\naccess = [\"write\"]\naction = \"deny\"\n");
     const std::string file = tmp.write("cron.toml", text);
     Bulwark bw({file});
     const int st = bw.wait_exit();
@@ -430,10 +361,10 @@ TEST_CASE("fanotify backend: a reload flushes what the old set let through unask
     const std::string a = fs.write("a", "a\n");
     const std::string b = fs.write("b", "b\n");
     auto policy = [&](const std::string& path) {
-        return scoped("one", cg, "[[file]]\npaths = [\"" + path + "\"]\naccess = [\"read\"]\naction = \"deny\"\n");
+        return scoped_policy("one", cg, "[[file]]\npaths = [\"" + path + "\"]\naccess = [\"read\"]\naction = \"deny\"\n");
     };
     const std::string file = tmp.write("one.toml", policy(a));
-    Results* res = shared_results();
+    Errnos* res = shared_errnos();
     Bulwark bw({file});
     auto ready = bw.wait_ready();
     INFO("bulwark stderr: " << bw.errors());
@@ -468,8 +399,8 @@ TEST_CASE("fanotify backend: an open waiting for a stopped bulwark goes through 
     Tmpfs fs(tmp);
     const std::string secret = fs.write("secret", "s\n");
     const std::string file = tmp.write(
-        "s.toml", scoped("s", cg, "[[file]]\npaths = [\"" + secret + "\"]\naccess = [\"read\"]\naction = \"deny\"\n"));
-    Results* res = shared_results();
+        "s.toml", scoped_policy("s", cg, "[[file]]\npaths = [\"" + secret + "\"]\naccess = [\"read\"]\naction = \"deny\"\n"));
+    Errnos* res = shared_errnos();
     Bulwark bw({file});
     auto ready = bw.wait_ready();
     INFO("bulwark stderr: " << bw.errors());

@@ -9,10 +9,12 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -449,6 +451,78 @@ int Bulwark::wait_exit()
     reaped_ = true;
     errors();
     return st;
+}
+
+std::string scoped_policy(const std::string& name, const TestCgroup& cg, const std::string& body,
+                          const std::string& mode, const std::string& extra_scope)
+{
+    return "[policy]\nname = \"" + name + "\"\nmode = \"" + mode + "\"\n\n[scope]\ncgroup = [\"" + cg.name() +
+           "\"]\n" + extra_scope + "\n" + body;
+}
+
+int line_of(const std::string& text, const std::string& needle)
+{
+    const size_t at = text.find(needle);
+    REQUIRE(at != std::string::npos);
+    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+}
+
+std::vector<Json> verdicts(const std::vector<Json>& events)
+{
+    std::vector<Json> out;
+    for (const auto& e : events)
+        if (e.str("type") == "verdict") out.push_back(e);
+    return out;
+}
+
+bool exited_ok(int st) { return WIFEXITED(st) && WEXITSTATUS(st) == 0; }
+
+int in_child(const TestCgroup* cg, std::function<int()> body, int uid)
+{
+    Child c([body = std::move(body), uid] {
+        if (uid >= 0 && ::syscall(SYS_setresuid, uid, uid, uid) != 0) return 100;
+        return body();
+    });
+    if (cg) cg->add(c.pid());
+    c.release();
+    return c.wait();
+}
+
+pid_t run_placed(const TestCgroup* cg, std::function<int()> body)
+{
+    Child c(std::move(body));
+    if (cg) cg->add(c.pid());
+    c.release();
+    CHECK(exited_ok(c.wait()));
+    return c.pid();
+}
+
+void check_errnos(const Errnos* got, const int* want, size_t n)
+{
+    for (size_t i = 0; i < n; ++i) {
+        CAPTURE(i);
+        CHECK(got->err[i] == want[i]);
+    }
+}
+
+bool has_keys_in_order(const Json& e, const std::vector<std::string>& keys)
+{
+    size_t at = 0;
+    for (const auto& k : keys) {
+        const size_t p = e.text().find("\"" + k + "\":", at);
+        if (p == std::string::npos) return false;
+        at = p;
+    }
+    return true;
+}
+
+Errnos* shared_errnos()
+{
+    void* p = ::mmap(nullptr, sizeof(Errnos), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(p != MAP_FAILED);
+    auto* e = static_cast<Errnos*>(p);
+    std::fill(std::begin(e->err), std::end(e->err), -99);
+    return e;
 }
 
 std::vector<Json> monitor_events(const std::vector<Json>& events, const std::string& monitor)

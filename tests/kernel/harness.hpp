@@ -125,6 +125,34 @@ private:
 std::string bulwark_binary();
 std::string self_exe();                         // the test binary's real path
 
+// ---- helpers every kernel test uses ----------------------------------------
+
+// "[policy] name, mode" + "[scope] cgroup = [the test's]" (+ more scope
+// lines) + `body`: a policy that acts on the test's cgroup only.
+std::string scoped_policy(const std::string& name, const TestCgroup& cg, const std::string& body,
+                          const std::string& mode = "enforce", const std::string& extra_scope = "");
+// The line number (from 1) of the first `needle` in `text`.
+int line_of(const std::string& text, const std::string& needle);
+// The verdict events among `events`.
+std::vector<Json> verdicts(const std::vector<Json>& events);
+bool exited_ok(int wait_status);
+// Runs `body` in a Child placed in `cg` (or not), as uid `uid` (-1: as
+// the test); its wait status.
+int in_child(const TestCgroup* cg, std::function<int()> body, int uid = -1);
+// Runs `body` in a Child placed in `cg` (or not), checks that it exited 0,
+// and returns its pid (for the events' "pid").
+pid_t run_placed(const TestCgroup* cg, std::function<int()> body);
+// Whether the line has `keys`, in that order (the field order of events).
+bool has_keys_in_order(const Json& e, const std::vector<std::string>& keys);
+// One errno a slot, in memory shared with the children (every slot -99:
+// not run).
+struct Errnos {
+    int err[16];
+};
+Errnos* shared_errnos();
+// CHECKs slot i of `got` against want[i], for each of the `n` wanted.
+void check_errnos(const Errnos* got, const int* want, size_t n);
+
 // The monitor events among `events`, optionally of one monitor kind.
 std::vector<Json> monitor_events(const std::vector<Json>& events, const std::string& monitor = "");
 const Json* stats_of(const std::vector<Json>& events);

@@ -31,21 +31,6 @@ using namespace bulwark::test;
 
 namespace {
 
-std::string scoped_policy(const std::string& name, const TestCgroup& cg, const std::string& body,
-                          const std::string& mode = "enforce")
-{
-    return "[policy]\nname = \"" + name + "\"\nmode = \"" + mode + "\"\n\n[scope]\ncgroup = [\"" + cg.name() +
-           "\"]\n\n" + body;
-}
-
-// Line of `needle` in `text` (1-based), for the events' "rule" fields.
-int line_of(const std::string& text, const std::string& needle)
-{
-    const size_t at = text.find(needle);
-    REQUIRE(at != std::string::npos);
-    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
-}
-
 // The fields every monitor event carries, for a child of this test.
 void check_process_fields(const Json& e, pid_t pid, const TestCgroup& cg, const std::string& policy,
                           const std::string& rule)
@@ -88,17 +73,6 @@ std::vector<Json> run_with(const std::string& policy_file, Body body, int* statu
     if (status) *status = st;
     return events;
 }
-
-// Run `body` in a child released into `cg` (or left outside it).
-int in_child(const TestCgroup* cg, std::function<int()> body)
-{
-    Child c(std::move(body));
-    if (cg) cg->add(c.pid());
-    c.release();
-    return c.wait();
-}
-
-bool exited_ok(int st) { return WIFEXITED(st) && WEXITSTATUS(st) == 0; }
 
 }  // namespace
 
