@@ -62,7 +62,10 @@ BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::s
         bpf_object__for_each_program(prog, objects_.back()->obj)
         {
             if (!bpf_program__autoload(prog)) {
-                if (program_wanted(prog, options)) missing_.push_back(attach_point(prog));
+                const std::string point = attach_point(prog);
+                if (program_wanted(prog, options) &&
+                    std::find(missing_.begin(), missing_.end(), point) == missing_.end())
+                    missing_.push_back(point);
                 continue;
             }
             LinkPtr link(spec.attach ? spec.attach(prog) : bpf_program__attach(prog));
@@ -75,6 +78,11 @@ BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::s
             hooks.push_back(spec.name + "-" + attach_point(prog));
         }
     }
+    // A hook with one program per prototype (select_lsm_programs) leaves
+    // the others unloaded: it is missing only if none of them attached.
+    std::erase_if(missing_, [this](const std::string& hook) {
+        return std::find(attached_.begin(), attached_.end(), hook) != attached_.end();
+    });
     // Every program attached: now the previous bulwark's may detach.
     if (options.load_programs) pins_.pin(maps_, links_, hooks);
 }

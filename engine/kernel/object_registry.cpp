@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <string_view>
 
 namespace bulwark {
 
@@ -24,6 +26,18 @@ bool is_lsm(bpf_program* prog)
 
 }  // namespace
 
+int program_arity(const std::string& name)
+{
+    const auto sep = name.rfind("__");
+    if (sep == std::string::npos) return -1;
+    const std::string_view tail = std::string_view(name).substr(sep + 2);  // "<N>args"
+    int n = 0;
+    size_t digits = 0;
+    for (; digits < tail.size() && digits < 2 && tail[digits] >= '0' && tail[digits] <= '9'; ++digits)
+        n = n * 10 + (tail[digits] - '0');
+    return digits > 0 && tail.substr(digits) == "args" ? n : -1;
+}
+
 bool program_wanted(bpf_program* prog, const ProgramOptions& options)
 {
     if (!is_lsm(prog) || options.lsm_programs.empty()) return true;
@@ -34,6 +48,7 @@ bool program_wanted(bpf_program* prog, const ProgramOptions& options)
 void select_lsm_programs(bpf_object* obj, const ProgramOptions& options)
 {
     BtfPtr vmlinux;  // parsed once, and only if some LSM program is wanted
+    std::map<std::string, bool> by_arity;  // hooks with "__<N>args" programs: does one fit?
     bpf_program* prog;
     bpf_object__for_each_program(prog, obj)
     {
@@ -43,8 +58,23 @@ void select_lsm_programs(bpf_object* obj, const ProgramOptions& options)
             continue;
         }
         if (!vmlinux) vmlinux.reset(btf__load_vmlinux_btf());
-        if (!lsm_hook_exists(vmlinux.get(), attach_point(prog))) bpf_program__set_autoload(prog, false);
+        const std::string hook = attach_point(prog);
+        const int arity = program_arity(bpf_program__name(prog));
+        bool fits = lsm_hook_exists(vmlinux.get(), hook);
+        if (fits && arity >= 0) {
+            fits = arity == lsm_hook_arity(vmlinux.get(), hook);
+            by_arity[hook] |= fits;
+        }
+        if (!fits) bpf_program__set_autoload(prog, false);
     }
+    // The hook exists but no prototype bulwark knows: deciding nothing
+    // there would fail open.
+    for (const auto& [hook, fitted] : by_arity)
+        if (!fitted)
+            throw Error("this kernel's LSM hook " + hook + " takes " +
+                            std::to_string(lsm_hook_arity(vmlinux.get(), hook)) +
+                            " arguments, which no program of this bulwark reads",
+                        "run a bulwark that knows this kernel's prototype of " + hook, exit_unsupported);
 }
 
 void keep_verifier_stats(LoadedObject& o)

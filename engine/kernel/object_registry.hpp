@@ -12,7 +12,14 @@ namespace bulwark {
 // Of an LSM object, only the programs `options.lsm_programs` names are
 // loaded, and of those only where this kernel has the hook (a missing hook
 // fails the whole object otherwise); BpfPrograms reports those as missing.
+// A program named "<name>__<N>args" is one of several for a hook whose
+// prototype changed between kernels: it is loaded only where the hook
+// takes N arguments (bulwark_inode_setattr__2args, __3args); throws Error
+// when the hook exists and none of them fits.
 void select_lsm_programs(bpf_object* obj, const ProgramOptions& options);
+
+// N of a program named "<name>__<N>args"; -1 for any other name.
+int program_arity(const std::string& name);
 
 // Is `prog` one the options ask for (an LSM program named in lsm_programs,
 // or any other)?

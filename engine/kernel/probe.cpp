@@ -120,4 +120,13 @@ bool lsm_hook_exists(const btf* vmlinux, const std::string& hook)
     return btf__find_by_name_kind(vmlinux, ("bpf_lsm_" + hook).c_str(), BTF_KIND_FUNC) >= 0;
 }
 
+int lsm_hook_arity(const btf* vmlinux, const std::string& hook)
+{
+    if (!vmlinux) return -1;
+    const int id = btf__find_by_name_kind(vmlinux, ("bpf_lsm_" + hook).c_str(), BTF_KIND_FUNC);
+    const btf_type* func = id < 0 ? nullptr : btf__type_by_id(vmlinux, static_cast<__u32>(id));
+    const btf_type* proto = func ? btf__type_by_id(vmlinux, func->type) : nullptr;
+    return proto && btf_is_func_proto(proto) ? btf_vlen(proto) : -1;
+}
+
 }  // namespace bulwark

@@ -39,4 +39,8 @@ std::optional<std::string> lsm_argument(const KernelSupport& support);
 bool lsm_hook_exists(const std::string& hook);
 bool lsm_hook_exists(const btf* vmlinux, const std::string& hook);
 
+// How many arguments LSM hook `hook` takes in `vmlinux` (bpf_lsm_<hook>'s
+// prototype), or -1 when it has no such hook.
+int lsm_hook_arity(const btf* vmlinux, const std::string& hook);
+
 }  // namespace bulwark
