@@ -18,6 +18,14 @@
 
 #define BW_RENAME_EXCHANGE (1u << 1) /* include/uapi/linux/fs.h */
 
+/* struct iattr.ia_valid (include/linux/fs.h; the same bits since 2.6). */
+#define BW_ATTR_MODE  (1u << 0)
+#define BW_ATTR_UID   (1u << 1)
+#define BW_ATTR_GID   (1u << 2)
+#define BW_ATTR_SIZE  (1u << 3)
+#define BW_ATTR_ATIME (1u << 4)
+#define BW_ATTR_MTIME (1u << 5)
+
 char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 
 /* The event of a decided change: a global function, verified once per
@@ -192,6 +200,48 @@ int BPF_PROG(bulwark_path_chown, const struct path *path, __u32 uid, __u32 gid, 
 		return ret;
 	e = (struct bw_end){ .d = path->dentry, .mnt = path->mnt };
 	return bw_file_change(&e, NULL, BW_ACCESS_METADATA, BW_OP_METADATA, BW_FCALL_CHOWN);
+}
+
+/* utime(2), utimes(2), futimesat(2), utimensat(2), futimens(2): a file's
+ * access and modification times. Their only hook is inode_setattr, which
+ * every notify_change passes: chmod, chown and truncate too, after their
+ * path_* hook has decided them (ATTR_MODE, ATTR_UID/ATTR_GID, ATTR_SIZE).
+ * Those are left alone, so each operation is decided and reported once;
+ * what is left with ATTR_ATIME or ATTR_MTIME is a change of times (the
+ * _SET, TIMES_SET and TOUCH bits only say how they were given). It runs
+ * before the filesystem's owner check (setattr_prepare), as path_chmod
+ * does. An inode hook, as setxattr: the mount is the filesystem's only one. */
+static __always_inline int bw_setattr_times(struct dentry *dentry, struct iattr *attr)
+{
+	unsigned int valid = attr->ia_valid;
+	struct bw_end e;
+
+	if (!(valid & (BW_ATTR_ATIME | BW_ATTR_MTIME)) ||
+	    (valid & (BW_ATTR_MODE | BW_ATTR_UID | BW_ATTR_GID | BW_ATTR_SIZE)))
+		return 0;
+	e = (struct bw_end){ .d = dentry, .mnt = bw_sole_mount(dentry->d_sb) };
+	return bw_file_change(&e, NULL, BW_ACCESS_METADATA, BW_OP_METADATA, BW_FCALL_UTIMES);
+}
+
+/* The hook gained an idmap as its first argument in 6.8 (6.1: dentry,
+ * attr; 6.12: idmap, dentry, attr), and an LSM program reads its arguments
+ * by position: one program per prototype. The loader keeps the one whose
+ * "__<N>args" matches the kernel's bpf_lsm_inode_setattr
+ * (select_lsm_programs, engine/kernel/object_registry.cpp). */
+SEC("lsm/inode_setattr")
+int BPF_PROG(bulwark_inode_setattr__2args, struct dentry *dentry, struct iattr *attr, int ret)
+{
+	if (ret)
+		return ret;
+	return bw_setattr_times(dentry, attr);
+}
+
+SEC("lsm/inode_setattr")
+int BPF_PROG(bulwark_inode_setattr__3args, void *idmap, struct dentry *dentry, struct iattr *attr, int ret)
+{
+	if (ret)
+		return ret;
+	return bw_setattr_times(dentry, attr);
 }
 
 /* setxattr(2): an inode hook, with no mount: the filesystem's only mount

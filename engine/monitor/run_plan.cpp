@@ -67,14 +67,14 @@ void note_unseen(RunPlan& plan, const Policy& p, Mode mode, bool files, bool exe
 
 const char* const kStickyScopeHooks[3] = {"task_alloc", "bprm_creds_for_exec", "task_fix_setuid"};
 
-const FileHook kFileHooks[13] = {
+const FileHook kFileHooks[14] = {
     {BW_COL_WRITE, "path_truncate", true},       {BW_COL_WRITE, "file_truncate", false},
     {BW_COL_CREATE, "path_mknod", true},         {BW_COL_CREATE, "path_mkdir", true},
     {BW_COL_CREATE, "path_symlink", true},       {BW_COL_DELETE, "path_unlink", true},
     {BW_COL_DELETE, "path_rmdir", true},         {BW_COL_RENAME, "path_rename", true},
     {BW_COL_RENAME, "path_link", true},          {BW_COL_METADATA, "path_chmod", true},
     {BW_COL_METADATA, "path_chown", true},       {BW_COL_METADATA, "inode_setxattr", true},
-    {BW_COL_METADATA, "inode_removexattr", true},
+    {BW_COL_METADATA, "inode_removexattr", true}, {BW_COL_METADATA, "inode_setattr", true},
 };
 
 std::vector<std::string> required_missing(const RunPlan& plan, const std::function<bool(const std::string&)>& exists)

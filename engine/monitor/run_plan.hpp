@@ -44,12 +44,14 @@ struct RunPlan {
 // the column they decide. `required`: a set whose policies decide the
 // column is refused on a kernel without the hook; file_truncate is not
 // (6.1 has none, and path_truncate decides ftruncate and O_TRUNC there).
+// inode_setattr (utimes) is required: every kernel with BPF-LSM has it,
+// and without it a set that denies metadata would let times change.
 struct FileHook {
     uint32_t column;
     const char* hook;
     bool required;
 };
-extern const FileHook kFileHooks[13];
+extern const FileHook kFileHooks[14];
 
 // The LSM hooks that mark what a process has been, for sticky scope
 // (bpf/lsm/sticky_scope.bpf.c; its cgroup-move tracepoint is not an LSM

@@ -11,6 +11,8 @@
 
 #include <doctest/doctest.h>
 
+#include <iterator>
+
 using namespace bulwark;
 using namespace bulwark::test;
 
@@ -139,7 +141,7 @@ cidrs = ["192.0.2.0/24"]
     CHECK(lsm.objects == std::vector<std::string>{"enforce", "monitor_connect"});
     // The [[file]] rule decides every right: file_open and every file hook.
     CHECK(lsm.programs.front() == "file_open");
-    CHECK(lsm.programs.size() == 14 + 2 + 3);
+    CHECK(lsm.programs.size() == 1 + std::size(kFileHooks) + 2 + 3);
     CHECK(std::vector<std::string>(lsm.programs.end() - 5, lsm.programs.end()) ==
           std::vector<std::string>{"socket_connect", "socket_sendmsg", "task_alloc", "bprm_creds_for_exec",
                                    "task_fix_setuid"});

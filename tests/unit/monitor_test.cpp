@@ -116,7 +116,7 @@ constexpr uint64_t kAll = ~0ull;
 const std::vector<std::string> kEveryFileHook = {
     "file_open",  "path_truncate", "file_truncate", "path_mknod",     "path_mkdir",
     "path_symlink", "path_unlink", "path_rmdir",    "path_rename",    "path_link",
-    "path_chmod", "path_chown",    "inode_setxattr", "inode_removexattr"};
+    "path_chmod", "path_chown",    "inode_setxattr", "inode_removexattr", "inode_setattr"};
 
 // The hooks of `kinds`, then the sticky-scope hooks every enforce object loads.
 std::vector<std::string> with_sticky(std::vector<std::string> kinds)
@@ -645,15 +645,22 @@ TEST_CASE("run plan: the file hooks of the rights a set decides")
     auto write = compile_texts({"[policy]\nname = \"w\"\n[[file]]\nprefixes = [\"/etc/ssh/\"]\n"
                                 "access = [\"write\"]\naction = \"deny\"\n"});
     CHECK(plan_run(write.policies, write.image()).programs == with_sticky(kEveryFileHook));
+    // metadata alone: chmod, chown, the xattrs and utimes (inode_setattr), nothing else.
+    auto meta = compile_texts({"[policy]\nname = \"m\"\n[[file]]\nprefixes = [\"/etc/ssh/\"]\n"
+                               "access = [\"metadata\"]\naction = \"deny\"\n"});
+    CHECK(plan_run(meta.policies, meta.image()).programs ==
+          with_sticky({"file_open", "path_chmod", "path_chown", "inode_setxattr", "inode_removexattr",
+                       "inode_setattr"}));
 }
 
 TEST_CASE("run plan: a hook this kernel lacks is refused unless optional")
 {
     RunPlan plan;
-    plan.programs = {"file_open", "path_truncate", "file_truncate", "path_unlink", "path_rename"};
+    plan.programs = {"file_open", "path_truncate", "file_truncate", "path_unlink", "path_rename", "inode_setattr"};
     auto have = [](const std::string& h) { return h == "file_open" || h == "path_truncate"; };
     // file_truncate is optional (6.1 has none; path_truncate decides ftruncate there).
-    CHECK(required_missing(plan, have) == std::vector<std::string>{"path_unlink", "path_rename"});
+    CHECK(required_missing(plan, have) ==
+          std::vector<std::string>{"path_unlink", "path_rename", "inode_setattr"});
     CHECK(required_missing(plan, [](const std::string&) { return true; }).empty());
 }
 
@@ -794,6 +801,14 @@ TEST_CASE("monitor decoder: records become type \"monitor\" lines naming policy 
         CHECK(out.empty());
         CHECK(f.decoder.counters().malformed == 1);
     }
+}
+
+TEST_CASE("decoder: a change of times is op \"metadata\", call \"utimes\" (bpf/lsm/file_ops.bpf.c, inode_setattr)")
+{
+    CHECK(std::string(file_op_name(BW_OP_METADATA)) == "metadata");
+    CHECK(std::string(file_call_name(BW_FCALL_UTIMES)) == "utimes");
+    CHECK(std::string(file_call_name(BW_FCALL_CHMOD)) == "chmod");
+    CHECK(std::string(file_call_name(BW_NR_FCALLS)) == "unknown");
 }
 
 TEST_CASE("decoder: a record of an older generation names that generation's rule")
