@@ -5,9 +5,12 @@
 // works and is silent (Fixture::no_event_for).
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -39,6 +42,46 @@ void expect_content(const std::string& path, const std::string& want, const std:
 
 void expect_absent(const std::string& path, const std::string& after) {
     if (exists(path)) fail("after ", after, ": ", path, " exists");
+}
+
+// A file's access, modification and change times.
+struct Times {
+    timespec a{}, m{}, c{};
+};
+
+bool same(const timespec& x, const timespec& y) {
+    return x.tv_sec == y.tv_sec && x.tv_nsec == y.tv_nsec;
+}
+
+Times times_of(const std::string& path) {
+    struct stat st;
+    require(stat(path.c_str(), &st) == 0, "stat(", path, "): ", errno_name(errno));
+    return {st.st_atim, st.st_mtim, st.st_ctim};
+}
+
+std::string times_text(const Times& t) {
+    return cat("atime ", t.a.tv_sec, ".", t.a.tv_nsec, " mtime ", t.m.tv_sec, ".", t.m.tv_nsec, " ctime ",
+               t.c.tv_sec, ".", t.c.tv_nsec);
+}
+
+void expect_times(const std::string& path, const Times& want, const std::string& after) {
+    const Times got = times_of(path);
+    if (!same(got.a, want.a) || !same(got.m, want.m) || !same(got.c, want.c))
+        fail("after ", after, ": ", path, " has ", times_text(got), ", want ", times_text(want));
+}
+
+// Both times of `path` to `sec` (before bulwark runs: a known starting point).
+void set_times(const std::string& path, time_t sec) {
+    const timespec ts[2] = {{sec, 0}, {sec, 0}};
+    require(utimensat(AT_FDCWD, path.c_str(), ts, 0) == 0, "utimensat(", path, "): ", errno_name(errno));
+}
+
+// The final stats line's count of denials.
+long long denied_in_stats(const Bulwark& bw) {
+    long long n = -1;
+    for (const auto& l : bw.tail_lines())
+        if (auto j = Json::parse(l); j && j->str("type") == "stats") n = j->num("denied");
+    return n;
 }
 
 // prot/ is write-protected (policy "t", rule "deny"); free/ is not.
@@ -178,7 +221,8 @@ TEST("fileops: each right alone decides its own operations and no other") {
         expect_errno(err(mkdir((t.prot + "/d").c_str(), 0755)), 0, "delete: mkdir(prot/d)");
         expect_open(t.file, O_WRONLY | O_APPEND, 0, "delete: open(prot/f, O_WRONLY)");
         expect_errno(err(chmod(t.file.c_str(), 0600)), 0, "delete: chmod(prot/f)");
-        t.fx.no_event_for(bw, "delete: mkdir, open for writing and chmod");
+        expect_errno(err(utimensat(AT_FDCWD, t.file.c_str(), nullptr, 0)), 0, "delete: utimensat(prot/f)");
+        t.fx.no_event_for(bw, "delete: mkdir, open for writing, chmod and utimensat");
         bw.stop_and_check();
     }
     {
@@ -212,6 +256,8 @@ TEST("fileops: each right alone decides its own operations and no other") {
         bw.wait_ready({"marker", "t"});
         expect_errno(err(chmod(t.file.c_str(), 0600)), EPERM, "metadata: chmod(prot/f)");
         t.check(bw.next_verdict("metadata: chmod"), "deny", "metadata", "chmod", "metadata", t.file);
+        expect_errno(err(utimensat(AT_FDCWD, t.file.c_str(), nullptr, 0)), EPERM, "metadata: utimensat(prot/f)");
+        t.check(bw.next_verdict("metadata: utimensat"), "deny", "metadata", "utimes", "metadata", t.file);
         expect_open(t.file, O_WRONLY | O_APPEND, 0, "metadata: open(prot/f, O_WRONLY)");
         expect_errno(err(unlink(t.file.c_str())), 0, "metadata: unlink(prot/f)");
         t.fx.no_event_for(bw, "metadata: open for writing and unlink");
@@ -270,13 +316,98 @@ TEST("fileops: no metadata changes on a write-protected file") {
     require(getxattr(t.file.c_str(), attr, v, sizeof v) == 1, "prot/f's xattr removed");
     t.check(bw.next_verdict("removexattr"), "deny", "metadata", "removexattr", "metadata", t.file);
 
+    const Times before = times_of(t.file);
+    const timespec later[2] = {{2000000000, 0}, {2000000000, 0}};
+    expect_errno(err(utimensat(AT_FDCWD, t.file.c_str(), later, 0)), EPERM, "utimensat(prot/f)");
+    expect_times(t.file, before, "utimensat(prot/f)");
+    t.check(bw.next_verdict("utimensat"), "deny", "metadata", "utimes", "metadata", t.file);
+
     const std::string m = t.free + "/m";
     expect_errno(err(chmod(m.c_str(), 0600)), 0, "chmod(free/m)");
     expect_errno(err(chown(m.c_str(), 1000, 1000)), 0, "chown(free/m)");
     expect_errno(err(setxattr(m.c_str(), attr, "2", 1, 0)), 0, "setxattr(free/m)");
     expect_errno(err(removexattr(m.c_str(), attr)), 0, "removexattr(free/m)");
+    expect_errno(err(utimensat(AT_FDCWD, m.c_str(), later, 0)), 0, "utimensat(free/m)");
     t.fx.no_event_for(bw, "metadata changes in free/");
     bw.stop_and_check();
+}
+
+TEST("fileops: metadata alone: no time of a protected file changes (utimensat, futimens, utimes, touch -d)") {
+    Tree t("", "\"metadata\"");
+    const std::string m = t.free + "/m";
+    write_file(m, "m\n");
+    set_times(t.file, 1000000000);
+    set_times(m, 1000000000);
+    // Opened before the policy: futimens needs no open the rule could refuse.
+    const int early = open(t.file.c_str(), O_RDONLY | O_CLOEXEC);
+    require(early >= 0, "open(prot/f) before bulwark: ", errno_name(errno));
+    const Times before = times_of(t.file);
+    Bulwark bw({{t.fx.pol}});
+    const auto programs = bw.wait_ready({"marker", "t"}).list("programs");
+    require(std::find(programs.begin(), programs.end(), "inode_setattr") != programs.end(),
+            "inode_setattr is not among the programs attached");
+    const char* f = t.file.c_str();
+    const timespec later[2] = {{2000000000, 0}, {2000000000, 0}};
+    const timespec mtime_only[2] = {{0, UTIME_OMIT}, {2000000000, 0}};
+    const timeval later_us[2] = {{2000000000, 0}, {2000000000, 0}};
+
+    expect_errno(err(utimensat(AT_FDCWD, f, later, 0)), EPERM, "utimensat(prot/f, both times)");
+    expect_times(t.file, before, "utimensat(prot/f, both times)");
+    t.check(bw.next_verdict("utimensat"), "deny", "metadata", "utimes", "metadata", t.file);
+
+    expect_errno(err(utimensat(AT_FDCWD, f, nullptr, 0)), EPERM, "utimensat(prot/f, now)");
+    expect_times(t.file, before, "utimensat(prot/f, now)");
+    t.check(bw.next_verdict("utimensat now"), "deny", "metadata", "utimes", "metadata", t.file);
+
+    expect_errno(err(utimensat(AT_FDCWD, f, mtime_only, 0)), EPERM, "utimensat(prot/f, UTIME_OMIT, mtime)");
+    expect_times(t.file, before, "utimensat(prot/f, mtime only)");
+    t.check(bw.next_verdict("utimensat mtime"), "deny", "metadata", "utimes", "metadata", t.file);
+
+    expect_errno(err(futimens(early, later)), EPERM, "futimens(early fd of prot/f)");
+    close(early);
+    expect_times(t.file, before, "futimens(prot/f)");
+    t.check(bw.next_verdict("futimens"), "deny", "metadata", "utimes", "metadata", t.file);
+
+    expect_errno(err(static_cast<int>(syscall(SYS_utimes, f, later_us))), EPERM, "utimes(2) of prot/f");
+    expect_times(t.file, before, "utimes(prot/f)");
+    t.check(bw.next_verdict("utimes"), "deny", "metadata", "utimes", "metadata", t.file);
+
+    // touch -d: busybox's touch, in a child (its own pid and comm in the event).
+    const ChildResult touch = run_child([&] {
+        const int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, 2);
+        execl("/bin/busybox", "touch", "-d", "2033-05-18 03:33:20", f, static_cast<char*>(nullptr));
+        return 127;
+    });
+    require(touch.error.empty(), "touch -d: ", touch.error);
+    require(touch.code == 1, "touch -d prot/f exited ", touch.code, ", want 1 (failed)");
+    expect_times(t.file, before, "touch -d prot/f");
+    const Json ev = bw.next_verdict("touch -d");
+    Expect e = expect_self("deny", "t", t.policy.rule("deny"), t.file, "metadata");
+    e.pid = e.tid = touch.pid;
+    e.ppid = getpid();
+    e.comm = "busybox";
+    check_event(ev, e);
+    if (ev.str("op") != "metadata" || ev.str("call") != "utimes") fail("touch -d event: ", ev.line());
+
+    // Beside the tree: every one of them changes the times, silently.
+    const char* g = m.c_str();
+    expect_errno(err(utimensat(AT_FDCWD, g, later, 0)), 0, "utimensat(free/m, both times)");
+    require(times_of(m).m.tv_sec == 2000000000, "free/m: utimensat left ", times_text(times_of(m)));
+    expect_errno(err(static_cast<int>(syscall(SYS_utimes, g, later_us))), 0, "utimes(2) of free/m");
+    expect_errno(err(utimensat(AT_FDCWD, g, nullptr, 0)), 0, "utimensat(free/m, now)");
+    require(times_of(m).m.tv_sec > 1000000000 && times_of(m).m.tv_sec < 2000000000,
+            "free/m: utimensat(now) left ", times_text(times_of(m)));
+    const ChildResult touch_free = run_child([&] {
+        execl("/bin/busybox", "touch", "-d", "2001-09-09 01:46:40", g, static_cast<char*>(nullptr));
+        return 127;
+    });
+    require(touch_free.code == 0, "touch -d free/m exited ", touch_free.code, " ", touch_free.error);
+    require(times_of(m).m.tv_sec == 1000000000, "free/m: touch -d left ", times_text(times_of(m)));
+    t.fx.no_event_for(bw, "changing the times of free/m");
+    bw.stop_and_check();
+    // Six denied changes of times and the marker's open.
+    require(denied_in_stats(bw) == 7, "stats denied = ", denied_in_stats(bw), ", want 7");
 }
 
 TEST("fileops: an audit-mode policy reports would-deny and the change happens") {
@@ -291,5 +422,19 @@ TEST("fileops: an audit-mode policy reports would-deny and the change happens") 
     expect_errno(err(rename(x.c_str(), (t.prot + "/x").c_str())), 0, "rename(free/x, prot/x) under audit");
     expect_content(t.prot + "/x", "evil\n", "rename into prot/ under audit");
     t.check(bw.next_verdict("rename"), "would-deny", "rename", "rename", "rename", x, t.prot + "/x");
+
+    // chmod, chown and truncate pass inode_setattr after their own hook: one event each.
+    const std::string px = t.prot + "/x";
+    expect_errno(err(chmod(px.c_str(), 0600)), 0, "chmod(prot/x) under audit");
+    t.check(bw.next_verdict("chmod"), "would-deny", "metadata", "chmod", "metadata", px);
+    expect_errno(err(chown(px.c_str(), 1000, 1000)), 0, "chown(prot/x) under audit");
+    t.check(bw.next_verdict("chown"), "would-deny", "metadata", "chown", "metadata", px);
+    expect_errno(err(truncate(px.c_str(), 1)), 0, "truncate(prot/x) under audit");
+    t.check(bw.next_verdict("truncate"), "would-deny", "truncate", "truncate", "write", px);
+    const timespec later[2] = {{2000000000, 0}, {2000000000, 0}};
+    expect_errno(err(utimensat(AT_FDCWD, px.c_str(), later, 0)), 0, "utimensat(prot/x) under audit");
+    require(times_of(px).m.tv_sec == 2000000000, "prot/x: utimensat under audit left ", times_text(times_of(px)));
+    t.check(bw.next_verdict("utimensat"), "would-deny", "metadata", "utimes", "metadata", px);
+    t.fx.no_event_for(bw, "one event per change under audit");
     bw.stop_and_check();
 }
