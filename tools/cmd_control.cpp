@@ -6,6 +6,8 @@
 #include "commands.hpp"
 #include "daemon/control_client.hpp"
 #include "daemon/status.hpp"
+#include "kernel/pinned_state.hpp"
+#include "kernel/pinned_status.hpp"
 #include "util/error.hpp"
 #include "util/json_value.hpp"
 
@@ -21,6 +23,7 @@ struct ClientOptions {
     std::string socket = kDefaultControlSocket;
     bool json = false;
     unsigned timeout = 0;
+    std::string pin_dir = kDefaultPinDir;
 };
 
 // nullopt: help printed or a usage error (the exit status in `rc`).
@@ -32,7 +35,10 @@ std::optional<ClientOptions> parse(const Args& args, const char* usage, bool wit
     desc.add_options()("help,h", "this help")(
         "socket", po::value(&o.socket), "the daemon's control socket (default /run/bulwark/control.sock)")(
         "timeout", po::value(&o.timeout), "seconds to wait for the answer");
-    if (with_json) desc.add_options()("json", po::bool_switch(&o.json), "the status as one JSON object");
+    if (with_json)
+        desc.add_options()("json", po::bool_switch(&o.json), "the status as one JSON object")(
+            "pin-dir", po::value(&o.pin_dir),
+            "with no daemon answering, report from the pins here (default /sys/fs/bpf/bulwark)");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -137,7 +143,10 @@ int cmd_status(const Args& args)
                    "What the running bulwark has in force: generation and since when, policies with\n"
                    "their files, SHA-256 and mode, programs attached, hooks this kernel lacks, uptime,\n"
                    "the last reload's result, events written and lost.\n"
-                   "Exit status: 0 reported; 4 the daemon did not answer; 5 no bulwark is running.\n\n"
+                   "With no daemon answering, it reports from the pinned state (--pin-dir) what the\n"
+                   "kernel still enforces (\"source\":\"pins\").\n"
+                   "Exit status: 0 reported; 4 the daemon did not answer; 5 no bulwark is running\n"
+                   "and nothing is pinned.\n\n"
                    "examples:\n"
                    "  bulwark status\n"
                    "  bulwark status --json | jq .generation\n\noptions",
@@ -153,6 +162,15 @@ int cmd_status(const Args& args)
             std::cout << status_text(v);
         return exit_ok;
     } catch (const NoDaemon& e) {
+        // No engine: the pinned programs may still enforce. Say what.
+        if (auto pins = o->pin_dir.empty() ? std::nullopt : status_from_pins(o->pin_dir)) {
+            const std::string line = status_json(*pins);
+            if (o->json)
+                std::cout << line;
+            else if (auto v = JsonValue::parse(line))
+                std::cout << status_text(*v);
+            return exit_ok;
+        }
         return not_running(e, "status");
     }
 }

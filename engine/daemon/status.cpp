@@ -127,8 +127,12 @@ std::string status_json(const StatusSnapshot& s)
 std::string status_text(const JsonValue& v)
 {
     std::ostringstream out;
-    out << "bulwark: " << mode_words(v.str("mode")) << ", generation " << num(v, "generation") << " (live since "
-        << v.str("generation_since") << "; " << v.str("reason") << ")\n";
+    if (v.str("source") == "pins")
+        out << "bulwark: " << mode_words(v.str("mode")) << ", generation " << num(v, "generation") << " ("
+            << v.str("reason") << ")\n";
+    else
+        out << "bulwark: " << mode_words(v.str("mode")) << ", generation " << num(v, "generation") << " (live since "
+            << v.str("generation_since") << "; " << v.str("reason") << ")\n";
     if (v.str("source") == "pins")
         out << "engine:        none running (read from the pinned state)\n";
     else

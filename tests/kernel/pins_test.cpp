@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 
 using namespace bulwark::test;
@@ -123,6 +124,24 @@ TEST_CASE("pins: a SIGKILLed bulwark keeps enforcing; the next one takes over wi
     // No bulwark runs: the pinned programs decide from the pinned maps.
     CHECK(connect_in(cg) == EPERM);
     CHECK(entries(pins + "/links").size() == 4);
+    {
+        // ... and `bulwark status` says so, from the pins.
+        const std::string cmd = bulwark_binary() + " status --json --socket " + tmp.path() + "/none.sock --pin-dir " + pins;
+        FILE* p = ::popen(cmd.c_str(), "r");
+        REQUIRE(p);
+        std::string out;
+        char buf[4096];
+        while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+        const int st = ::pclose(p);
+        CHECK(WIFEXITED(st));
+        CHECK(WEXITSTATUS(st) == 0);
+        auto status = Json::parse(out.substr(0, out.find('\n')));
+        REQUIRE_MESSAGE(status, out);
+        CHECK(status->str("source") == "pins");
+        CHECK(status->num("generation") == first_gen);
+        CHECK(status->str("mode") == "enforce");
+        CHECK(status->list("programs").size() == 4);
+    }
 
     {
         Bulwark b({file}, {"--pin-dir", pins});
