@@ -13,6 +13,8 @@
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <thread>
+#include <time.h>
 #include <unistd.h>
 
 namespace bulwark {
@@ -180,9 +182,22 @@ std::optional<SyscallArgs> parse_syscall_line(std::string_view line)
 
 std::optional<SyscallArgs> read_syscall(uint32_t tid)
 {
-    const auto line = slurp(proc(tid, "syscall"));
-    if (!line) return std::nullopt;
-    return parse_syscall_line(*line);
+    // The kernel shows "running" until the thread is off its CPU; one that
+    // has just raised a permission event is on its way to sleep waiting
+    // for our answer (it cannot get past it), so this ends within
+    // microseconds. Bounded: after ~20 ms the caller assumes read+write.
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        const auto line = slurp(proc(tid, "syscall"));
+        if (!line) return std::nullopt;
+        if (line->rfind("running", 0) != 0) return parse_syscall_line(*line);
+        if (attempt < 50) {
+            std::this_thread::yield();
+        } else {
+            timespec pause{0, 20'000};
+            ::nanosleep(&pause, nullptr);
+        }
+    }
+    return std::nullopt;
 }
 
 uint32_t access_of_open_flags(uint64_t flags)
