@@ -92,6 +92,12 @@ int connect_once_detached(const TestCgroup& cg)
     return e;
 }
 
+// The policy every test here enforces: connect to 127.0.0.2 denied in `cg`.
+std::string deny_127_0_0_2(const TestCgroup& cg)
+{
+    return scoped_policy("net", cg, "[[connect]]\ncidrs = [\"127.0.0.2/32\"]\naction = \"deny\"\n");
+}
+
 }  // namespace
 
 TEST_CASE("pins: a SIGKILLed bulwark keeps enforcing; the next one takes over with a larger generation; "
@@ -102,9 +108,7 @@ TEST_CASE("pins: a SIGKILLed bulwark keeps enforcing; the next one takes over wi
     TempDir tmp;
     Bpffs bpf(tmp);
     const std::string pins = bpf.path() + "/bulwark";
-    const std::string file = tmp.write("net.toml", "[policy]\nname = \"net\"\n\n[scope]\ncgroup = [\"" + cg.name() +
-                                                       "\"]\n\n[[connect]]\ncidrs = [\"127.0.0.2/32\"]\n"
-                                                       "action = \"deny\"\n");
+    const std::string file = tmp.write("net.toml", deny_127_0_0_2(cg));
     CHECK(connect_in(cg) == ECONNREFUSED);
 
     int first_gen = 0;
@@ -180,9 +184,7 @@ TEST_CASE("pins: --keep-on-exit leaves the programs enforcing after an orderly s
     TempDir tmp;
     Bpffs bpf(tmp);
     const std::string pins = bpf.path() + "/bulwark";
-    const std::string file = tmp.write("net.toml", "[policy]\nname = \"net\"\n\n[scope]\ncgroup = [\"" + cg.name() +
-                                                       "\"]\n\n[[connect]]\ncidrs = [\"127.0.0.2/32\"]\n"
-                                                       "action = \"deny\"\n");
+    const std::string file = tmp.write("net.toml", deny_127_0_0_2(cg));
     {
         Bulwark a({file}, {"--pin-dir", pins, "--keep-on-exit"});
         REQUIRE(a.wait_ready());
