@@ -16,13 +16,13 @@ uint32_t kernel_dev(uint64_t st_dev)
     return (static_cast<uint32_t>(major(st_dev)) << 20) | static_cast<uint32_t>(minor(st_dev));
 }
 
-namespace {
-
 FileIdentity identity_of(const struct stat& st)
 {
     return FileIdentity{kernel_dev(st.st_dev), static_cast<uint64_t>(st.st_ino), S_ISDIR(st.st_mode),
                         static_cast<uint32_t>(st.st_nlink)};
 }
+
+namespace {
 
 std::optional<std::string> real_path(const std::string& path)
 {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 
+struct stat;
+
 namespace bulwark {
 
 // A file as the kernel identifies it. `dev` is the kernel's encoding
@@ -61,5 +63,7 @@ private:
 
 // userspace st_dev → the kernel's internal dev_t encoding
 uint32_t kernel_dev(uint64_t st_dev);
+// The identity the BPF side sees for a stat(2) result.
+FileIdentity identity_of(const struct stat& st);
 
 }  // namespace bulwark

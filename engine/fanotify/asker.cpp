@@ -89,7 +89,7 @@ std::optional<ExeIdentity> exe_of(uint32_t tid, const std::string& path)
     struct stat st {};
     if (::stat(proc(tid, "exe").c_str(), &st) != 0) return std::nullopt;
     ExeIdentity exe;
-    exe.self = FileIdentity{kernel_dev(st.st_dev), st.st_ino, false, static_cast<uint32_t>(st.st_nlink)};
+    exe.self = identity_of(st);
     const size_t slash = path.find_last_of('/');
     if (slash != std::string::npos && path.find(" (deleted)") == std::string::npos) {
         exe.name = path.substr(slash + 1);

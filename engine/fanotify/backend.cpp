@@ -123,7 +123,7 @@ bool fanotify_available(std::string& why_not)
 }
 
 FanotifyBackend::FanotifyBackend(uint32_t self_tgid, std::string cgroup2_mount, Report report, unsigned threads)
-    : decider_(self_tgid, std::move(cgroup2_mount)), report_(std::move(report)), self_tgid_(self_tgid)
+    : decider_(self_tgid, std::move(cgroup2_mount)), report_(std::move(report))
 {
     group_ = init_group();
     if (group_ < 0)

@@ -69,7 +69,6 @@ private:
     FanotifyDecider decider_;
     Report report_;
     int group_ = -1, wake_ = -1;
-    uint32_t self_tgid_;
     mutable std::mutex marks_;             // ignore marks against publish's flush
     std::vector<std::pair<uint64_t, uint64_t>> marked_;  // (st_dev, mask) already marked
     std::mutex queue_mutex_;

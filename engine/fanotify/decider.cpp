@@ -27,12 +27,10 @@ std::string fd_path(int fd)
 // How the BPF walk sees the opened file: its identity from the fd, its
 // dentry chain from the path the fd has now. A file with no reachable
 // name (deleted, or outside this mount namespace) is its inode alone.
-FileObject object_of(int fd, const std::string& path)
+FileObject object_of(const FileIdentity& self, const std::string& path)
 {
-    struct stat st {};
     FileObject obj;
-    if (::fstat(fd, &st) == 0)
-        obj.self = FileIdentity{kernel_dev(st.st_dev), st.st_ino, S_ISDIR(st.st_mode), static_cast<uint32_t>(st.st_nlink)};
+    obj.self = self;
     if (!path.empty() && path[0] == '/' && path.find(" (deleted)") == std::string::npos) {
         RealSystem system;  // one per decision: it remembers what it looked up
         if (auto described = describe_file(system, path)) {
@@ -173,7 +171,8 @@ uint32_t FanotifyDecider::generation() const
 FileObject FanotifyDecider::object(const Set& set, int fd, const std::string& path) const
 {
     struct stat st {};
-    if (::fstat(fd, &st) != 0) return object_of(fd, path);
+    if (::fstat(fd, &st) != 0) return object_of(FileIdentity{}, path);
+    const FileIdentity self = identity_of(st);
     std::string key = path;
     key.append(reinterpret_cast<const char*>(&st.st_dev), sizeof st.st_dev);
     key.append(reinterpret_cast<const char*>(&st.st_ino), sizeof st.st_ino);
@@ -182,11 +181,11 @@ FileObject FanotifyDecider::object(const Set& set, int fd, const std::string& pa
         if (auto hit = set.objects.find(key); hit != set.objects.end()) {
             counters_.cache_hits++;
             FileObject obj = hit->second;
-            obj.self.nlink = static_cast<uint32_t>(st.st_nlink);  // a later unlink makes it fileless
+            obj.self.nlink = self.nlink;  // a later unlink makes it fileless
             return obj;
         }
     }
-    FileObject obj = object_of(fd, path);
+    FileObject obj = object_of(self, path);
     std::lock_guard lock(set.cache_mutex);
     if (set.objects.size() >= kCacheEntries) set.objects.clear();
     set.objects.emplace(std::move(key), obj);
