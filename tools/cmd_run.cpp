@@ -25,6 +25,7 @@
 #include "kernel/libbpf_log.hpp"
 #include "kernel/policy_publisher.hpp"
 #include "kernel/probe.hpp"
+#include "kernel/rule_hits.hpp"
 #include "kernel/stats_reporter.hpp"
 #include "live_engine.hpp"
 #include "metrics/http_server.hpp"
@@ -41,6 +42,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -208,11 +210,12 @@ int cmd_run(const Args& args)
     PolicyPublisher publisher(programs.maps());
     CgroupNames cgroups(RealSystem().cgroup2_mount().value_or(""));
     EventDecoder decoder(cgroups);
+    RuleLedger ledger(programs.maps().fd("rule_hits"));
     EventStream stream(io, programs.maps().fd("events"), decoder, writer);
     stream_ptr = &stream;
 
     LiveEngine engine({policies, options, backends, plan.objects, plan.programs, control.path()}, programs, publisher,
-                      decoder, writer);
+                      decoder, ledger, writer);
     // Rules follow their files: a rule path's directory entry that changes
     // republishes the set (daemon/path_watch.hpp).
     PathWatcher watcher(io, [&](const std::string& path) { engine.reload("rule path changed: " + path); },
@@ -227,6 +230,12 @@ int cmd_run(const Args& args)
         fanotify.emplace(static_cast<uint32_t>(::getpid()), RealSystem().cgroup2_mount().value_or(""),
                          [&](std::vector<unsigned char> record) {
                              boost::asio::post(io, [&, record = std::move(record)] {
+                                 // Counted as the kernel counts its own verdicts, in the same map.
+                                 bw_event_header h;
+                                 if (record.size() >= sizeof(h)) {
+                                     std::memcpy(&h, record.data(), sizeof(h));
+                                     ledger.hit(h);
+                                 }
                                  std::string line;
                                  if (decoder.decode(record.data(), record.size(), line)) writer.submit(std::move(line));
                              });
@@ -261,7 +270,7 @@ int cmd_run(const Args& args)
     if (metrics_at) {
         metrics_server.emplace(io, *metrics_at, [&] {
             MetricsSnapshot m;
-            m.verdicts = decoder.verdict_counts();
+            m.verdicts = ledger.verdicts();
             m.kernel = read_stats(stats_fd);
             if (fanotify) add_fanotify_stats(fanotify->counters(), m.kernel);
             m.decoded = decoder.counters();

@@ -68,11 +68,12 @@ std::vector<std::string> rule_paths(const std::vector<Policy>& policies)
 }
 
 LiveEngine::LiveEngine(LiveSetup setup, BpfPrograms& programs, PolicyPublisher& publisher, EventDecoder& decoder,
-                       SinkWriter& writer)
+                       RuleLedger& ledger, SinkWriter& writer)
     : setup_(std::move(setup)),
       programs_(programs),
       publisher_(publisher),
       decoder_(decoder),
+      ledger_(ledger),
       writer_(writer),
       started_ns_(unix_now_ns())
 {
@@ -108,6 +109,7 @@ std::string LiveEngine::publish(Compiled compiled, const std::string& reason)
     // Before records can name it; a failed publish leaves an entry no
     // record names, replaced by the next attempt's.
     decoder_.add_generation(publisher_.generation() + 1, image);
+    ledger_.add_generation(publisher_.generation() + 1, image);
     next.generation = publisher_.publish(*image);
     for (const auto& b : user_backends_) b.published(next.generation, image);
     next.since_ns = unix_now_ns();
@@ -213,6 +215,8 @@ StatusSnapshot LiveEngine::status() const
     const auto kernel = read_stats(programs_.maps().fd("stats"));
     s.lost = kernel[BW_STAT_EVENTS_LOST];
     s.deny_lost = kernel[BW_STAT_DENY_EVENTS_LOST];
+    s.rules = ledger_.rules(live_.generation);
+    s.unnamed_hits = ledger_.unnamed();
     return s;
 }
 

@@ -15,6 +15,7 @@
 #include "events/sink_writer.hpp"
 #include "kernel/bpf_programs.hpp"
 #include "kernel/policy_publisher.hpp"
+#include "kernel/rule_hits.hpp"
 #include "policy_loading.hpp"
 
 #include <functional>
@@ -41,7 +42,7 @@ struct ReloadOutcome {
 class LiveEngine {
 public:
     LiveEngine(LiveSetup setup, BpfPrograms& programs, PolicyPublisher& publisher, EventDecoder& decoder,
-               SinkWriter& writer);
+               RuleLedger& ledger, SinkWriter& writer);
 
     // Publishes the set compiled at start and writes its ready line.
     // `reason`: "start", or what was taken over from pins.
@@ -91,6 +92,7 @@ private:
     BpfPrograms& programs_;
     PolicyPublisher& publisher_;
     EventDecoder& decoder_;
+    RuleLedger& ledger_;
     SinkWriter& writer_;
     Live live_;
     int64_t started_ns_;

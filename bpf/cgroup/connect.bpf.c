@@ -107,7 +107,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, bool v6, __u32 call
 	if (o.verdict == BW_VERDICT_ALLOW)
 		return BW_SOCK_ALLOW;
 	report(&d, call, &o, set);
-	return bw_connect_count(&o) ? BW_SOCK_DENY : BW_SOCK_ALLOW;
+	return bw_connect_count(&o, set->generation) ? BW_SOCK_DENY : BW_SOCK_ALLOW;
 }
 
 SEC("cgroup/connect4")

@@ -28,6 +28,17 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps") __weak;
 
+/* Per-rule hit counters (struct bw_rule_hit_key). Allocated on a rule's
+ * first hit of a generation, not preallocated: memory follows the rules
+ * that fire, not the rules that exist. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, BW_MAX_RULE_HITS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_rule_hit_key);
+	__type(value, __u64);
+} rule_hits SEC(".maps") __weak;
+
 /* bulwark's own thread group: never denied, never reported. */
 const volatile __u32 self_tgid __weak = 0;
 
@@ -37,6 +48,29 @@ static __always_inline void bw_count(__u32 stat)
 
 	if (n)
 		*n += 1;
+}
+
+/* One more hit of `key`: a lookup and an add on this CPU's value; the
+ * first hit of a key inserts it (another CPU may have just done so). A
+ * full map is counted, never silent. */
+static __always_inline void bw_count_rule(const struct bw_rule_hit_key *key)
+{
+	__u64 *n = bpf_map_lookup_elem(&rule_hits, key);
+	__u64 one = 1;
+	long err;
+
+	if (n) {
+		*n += 1;
+		return;
+	}
+	err = bpf_map_update_elem(&rule_hits, key, &one, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: inserted meanwhile */) {
+		n = bpf_map_lookup_elem(&rule_hits, key);
+		if (n)
+			*n += 1;
+	} else if (err) {
+		bw_count(BW_STAT_RULE_HITS_FULL);
+	}
 }
 
 #endif /* BULWARK_COMMON_MAPS_BPF_H */

@@ -220,9 +220,9 @@ static __always_inline void bw_connect_event_fill(struct bw_connect_event *e, co
 }
 
 /* After a verdict other than allow: count it; true when it denies. */
-static __always_inline bool bw_connect_count(const struct bw_outcome *o)
+static __always_inline bool bw_connect_count(const struct bw_outcome *o, __u32 generation)
 {
-	bw_count_verdict(o->verdict);
+	bw_count_verdict(BW_KIND_CONNECT, o, generation);
 	if (o->verdict != BW_VERDICT_DENY)
 		return false;
 	bw_count(BW_STAT_CONNECT_DENIED);

@@ -76,14 +76,25 @@ static __always_inline void bw_fill_header(struct bw_event_header *h, __u32 kind
 		h->flags |= BW_EVENT_EXE_UNKNOWN;
 }
 
-static __always_inline void bw_count_verdict(__u32 verdict)
+/* A verdict other than allow: the counter of its verdict, and its rule's. */
+static __always_inline void bw_count_verdict(__u32 kind, const struct bw_outcome *o, __u32 generation)
 {
-	if (verdict == BW_VERDICT_DENY)
+	struct bw_rule_hit_key key = {
+		.generation = generation,
+		.policy = o->policy,
+		.entry = o->entry,
+		.column = (__u8)o->column,
+		.kind = (__u8)kind,
+		.verdict = (__u8)o->verdict,
+	};
+
+	if (o->verdict == BW_VERDICT_DENY)
 		bw_count(BW_STAT_DENIED);
-	else if (verdict == BW_VERDICT_WOULD_DENY)
+	else if (o->verdict == BW_VERDICT_WOULD_DENY)
 		bw_count(BW_STAT_WOULD_DENY);
-	else if (verdict == BW_VERDICT_AUDIT)
+	else if (o->verdict == BW_VERDICT_AUDIT)
 		bw_count(BW_STAT_AUDITED);
+	bw_count_rule(&key);
 }
 
 #endif /* BULWARK_EVENTS_BPF_H */

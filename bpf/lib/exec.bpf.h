@@ -48,9 +48,9 @@ static __always_inline struct bw_exec_event *bw_exec_event_reserve(const struct 
 }
 
 /* Counters, and the return value of the hook. */
-static __always_inline int bw_exec_verdict(const struct bw_outcome *o)
+static __always_inline int bw_exec_verdict(const struct bw_outcome *o, __u32 generation)
 {
-	bw_count_verdict(o->verdict);
+	bw_count_verdict(BW_KIND_EXEC, o, generation);
 	if (o->verdict != BW_VERDICT_DENY)
 		return 0;
 	bw_count(BW_STAT_EXEC_DENIED);

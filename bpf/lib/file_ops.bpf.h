@@ -276,7 +276,7 @@ static __always_inline int bw_file_change(const struct bw_end *from, const struc
 	}
 	if (o.verdict == BW_VERDICT_ALLOW)
 		return 0;
-	bw_count_verdict(o.verdict);
+	bw_count_verdict(BW_KIND_FILE, &o, set->generation);
 	r = bpf_map_lookup_elem(&change_scratch, &zero);
 	if (r) {
 		r->o = o;

@@ -55,7 +55,7 @@ static __always_inline int check(const struct bw_policy_set *set, __u32 slot, __
 	if (o.verdict == BW_VERDICT_ALLOW)
 		return 0;
 	report(d, call, &o, set);
-	return bw_connect_count(&o) ? -1 /* -EPERM */ : 0;
+	return bw_connect_count(&o, set->generation) ? -1 /* -EPERM */ : 0;
 }
 
 static __always_inline __u16 sock_family(struct sock *sk)

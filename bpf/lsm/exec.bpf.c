@@ -56,5 +56,5 @@ int BPF_PROG(bulwark_bprm_check_security, struct linux_binprm *bprm, int ret)
 	if (o.verdict == BW_VERDICT_ALLOW)
 		return 0;
 	report(bprm, &o, flags, set);
-	return bw_exec_verdict(&o);
+	return bw_exec_verdict(&o, set->generation);
 }

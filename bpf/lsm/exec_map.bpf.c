@@ -108,7 +108,7 @@ static __always_inline int check_code(struct file *file, bool full_paths)
 		e->h.flags |= flags;
 		bpf_ringbuf_submit(e, 0);
 	}
-	return bw_exec_verdict(&o);
+	return bw_exec_verdict(&o, set->generation);
 }
 
 SEC("lsm/mmap_file")

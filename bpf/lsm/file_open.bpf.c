@@ -66,7 +66,7 @@ int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 	bw_path_query_init(&q, in, slot, access, bw_walk(file, slot, &walk), file->f_inode);
 	if (bw_decide_path(&q, &walk.found, &o) == BW_VERDICT_ALLOW)
 		return 0;
-	bw_count_verdict(o.verdict);
+	bw_count_verdict(BW_KIND_FILE, &o, set->generation);
 	report(file, &o, access, set);
 	return o.verdict == BW_VERDICT_DENY ? -1 /* -EPERM */ : 0;
 }

@@ -37,6 +37,13 @@ std::string policy_file(const PolicyFileStatus& p)
     return out;
 }
 
+std::string rule_totals(const RuleHits& r)
+{
+    std::string out;
+    JsonLine(out).field("deny", r.deny).field("would_deny", r.would_deny).field("audit", r.audit).close();
+    return out;
+}
+
 std::string rule_hits(const RuleHits& r)
 {
     std::string out;
@@ -118,7 +125,8 @@ std::string status_json(const StatusSnapshot& s)
         .field("deny_lost", s.deny_lost)
         .field("sink_lost", s.sink_lost)
         .field("sink_deny_lost", s.sink_deny_lost)
-        .raw("rules", nested_array(rules));
+        .raw("rules", nested_array(rules))
+        .raw("rules_unnamed", rule_totals(s.unnamed_hits));
     if (s.adopted) line.field("adopted", *s.adopted);
     line.end();
     return out;
@@ -163,6 +171,9 @@ std::string status_text(const JsonValue& v)
             out << "  " << r.str("rule") << "  " << r.str("policy") << "  " << num(r, "deny") << " / "
                 << num(r, "would_deny") << " / " << num(r, "audit") << '\n';
     }
+    if (const JsonValue* u = v.get("rules_unnamed"); u && u->is_object() && num(*u, "deny") + num(*u, "would_deny") + num(*u, "audit") > 0)
+        out << "rule hits of generations no engine here can name (deny / would-deny / audit): " << num(*u, "deny")
+            << " / " << num(*u, "would_deny") << " / " << num(*u, "audit") << '\n';
     return out.str();
 }
 

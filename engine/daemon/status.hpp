@@ -31,7 +31,9 @@ struct ReloadStatus {
     std::vector<std::string> errors;  // "file:line:col: error: ...", when failed
 };
 
-// Per-rule counts kept in the kernel (per-CPU counter per rule).
+// Per-rule counts kept in the kernel (a per-CPU counter per rule:
+// kernel/rule_hits.hpp), or for the fanotify backend by the engine in the
+// same map.
 struct RuleHits {
     std::string rule;     // "file.toml:12"
     std::string policy;
@@ -61,6 +63,9 @@ struct StatusSnapshot {
     // Filled by the pinned-state readers (kernel/pin_*): per-rule kernel
     // counters, and how this engine came to own the pins.
     std::vector<RuleHits> rules;
+    // Counted in generations this reader cannot name (before a takeover,
+    // or read from the pins): totals by verdict; rule and policy empty.
+    RuleHits unnamed_hits;
     std::optional<std::string> adopted;      // e.g. "adopted from pins of pid 123"
 };
 

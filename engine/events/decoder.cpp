@@ -23,6 +23,13 @@ int64_t clock_ns(clockid_t id)
     return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+}  // namespace
+
+int64_t boot_to_unix_ns(uint64_t boot_ns)
+{
+    return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME) + static_cast<int64_t>(boot_ns);
+}
+
 const char* kind_name(uint32_t kind)
 {
     switch (kind) {
@@ -32,13 +39,6 @@ const char* kind_name(uint32_t kind)
     case BW_KIND_TAMPER: return "tamper";
     default: return "unknown";
     }
-}
-
-}  // namespace
-
-int64_t boot_to_unix_ns(uint64_t boot_ns)
-{
-    return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME) + static_cast<int64_t>(boot_ns);
 }
 
 std::string access_name(uint32_t access)
@@ -56,10 +56,7 @@ void EventDecoder::add_generation(uint32_t generation, std::shared_ptr<const Map
     // Records wait in the ring buffer while the sink is slow, and reloads
     // may come in quick succession (a control socket loop): the images of
     // the last kKeptGenerations stay, so their records still name their rule.
-    while (images_.size() > kKeptGenerations) {
-        add_counts(images_.begin()->second, retired_);
-        images_.erase(images_.begin());
-    }
+    while (images_.size() > kKeptGenerations) images_.erase(images_.begin());
 }
 
 const MapImage* EventDecoder::image_of(uint32_t generation) const
@@ -114,38 +111,6 @@ bool EventDecoder::decode(const void* data, size_t size, std::string& out)
     return false;
 }
 
-void EventDecoder::count_hit(Generation& g, const bw_event_header& h)
-{
-    // entry: 32 bits; policy, column, kind, verdict: 8 bits each (the ABI's
-    // limits: fewer than 256 policies, columns, kinds and verdicts).
-    const uint64_t key = uint64_t(h.entry) << 32 | uint64_t(h.policy & 0xff) << 24 | uint64_t(h.column & 0xff) << 16 |
-                         uint64_t(h.kind & 0xff) << 8 | uint64_t(h.verdict & 0xff);
-    ++g.hits[key];
-}
-
-void EventDecoder::add_counts(const Generation& g,
-                              std::map<std::tuple<std::string, std::string, std::string, std::string>, uint64_t>& out) const
-{
-    for (const auto& [key, n] : g.hits) {
-        const uint32_t entry = uint32_t(key >> 32), policy = (key >> 24) & 0xff, column = (key >> 16) & 0xff;
-        const uint32_t kind = (key >> 8) & 0xff, verdict = key & 0xff;
-        if (policy >= g.image->policies.size()) continue;
-        out[{g.image->policies[policy].name, kind_name(kind), to_string(static_cast<bw_verdict>(verdict)),
-             g.image->rule_location(entry, policy, column)}] += n;
-    }
-}
-
-std::vector<VerdictCount> EventDecoder::verdict_counts() const
-{
-    auto all = retired_;
-    for (const auto& [gen, g] : images_) add_counts(g, all);
-    std::vector<VerdictCount> out;
-    out.reserve(all.size());
-    for (const auto& [k, n] : all)
-        out.push_back(VerdictCount{std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), n});
-    return out;
-}
-
 void EventDecoder::write_verdict(JsonLine& line, const bw_event_header& h)
 {
     auto it = images_.find(h.generation);
@@ -154,7 +119,6 @@ void EventDecoder::write_verdict(JsonLine& line, const bw_event_header& h)
     if (image && h.policy < image->policies.size()) {
         policy = image->policies[h.policy].name;
         rule = image->rule_location(h.entry, h.policy, h.column);
-        count_hit(it->second, h);
     }
     line.field("type", "verdict")
         .raw("time", clock_.quoted_rfc3339(h.time_ns))

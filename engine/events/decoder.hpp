@@ -13,8 +13,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <tuple>
-#include <unordered_map>
 #include <vector>
 
 namespace bulwark {
@@ -22,17 +20,6 @@ namespace bulwark {
 struct DecodeCounters {
     uint64_t events = 0;         // records decoded
     uint64_t malformed = 0;      // records too short or of an unknown kind
-};
-
-// Verdict events decoded, per deciding rule (metrics: per-rule hits and
-// verdicts by kind, verdict and policy). Counted as they are decoded, so
-// monotonic: a generation's counts outlive it.
-struct VerdictCount {
-    std::string policy;
-    std::string kind;            // "file", "exec", "connect"
-    std::string verdict;         // "deny", "would-deny", "audit"
-    std::string rule;            // "file.toml:12"
-    uint64_t count = 0;
 };
 
 class EventDecoder {
@@ -45,8 +32,6 @@ public:
     // Appends one JSON line for the record to `out`; false if malformed.
     bool decode(const void* data, size_t size, std::string& out);
     const DecodeCounters& counters() const { return counters_; }
-    // Every (policy, kind, verdict, rule) seen so far, sorted.
-    std::vector<VerdictCount> verdict_counts() const;
 
     // Names of bulwark's own BPF objects, by (enum bw_object_type, id), for
     // tamper events ("name"): the engine's programs, maps and links.
@@ -74,13 +59,7 @@ private:
     struct Generation {
         std::shared_ptr<const MapImage> image;
         std::vector<std::string> monitor_rules;
-        // (entry, policy, column, kind, verdict) packed → count: an integer
-        // key per event, the rule's text only when counts are read.
-        std::unordered_map<uint64_t, uint64_t> hits;
     };
-    void count_hit(Generation& g, const bw_event_header& h);
-    void add_counts(const Generation& g, std::map<std::tuple<std::string, std::string, std::string, std::string>, uint64_t>& out) const;
-    std::map<std::tuple<std::string, std::string, std::string, std::string>, uint64_t> retired_;
 
     const std::string* object_name(uint32_t type, uint32_t id) const;
 
@@ -93,6 +72,7 @@ private:
 
 // The wall-clock time of a CLOCK_BOOTTIME timestamp, in ns since the epoch.
 int64_t boot_to_unix_ns(uint64_t boot_ns);
+const char* kind_name(uint32_t kind);      // enum bw_kind: "file", "exec", "connect", "tamper"
 std::string access_name(uint32_t access);  // "read", "write", "read,write" (compile/columns.hpp)
 const char* file_op_name(uint32_t op);     // enum bw_file_op: "open", "create", ...
 const char* file_call_name(uint32_t call); // enum bw_file_call: "mknod", "unlink", ...

@@ -2,6 +2,7 @@
 
 #include "kernel/bpf_handles.hpp"
 #include "kernel/event_stream.hpp"
+#include "kernel/rule_hits.hpp"
 
 #include "bulwark/abi.h"
 
@@ -68,6 +69,8 @@ std::optional<StatusSnapshot> status_from_pins(const std::string& dir)
             s.deny_lost = k[BW_STAT_DENY_EVENTS_LOST];
         }
     }
+    // No image names these generations' rules here: totals by verdict.
+    if (const UniqueFd hits = pinned(dir + "/maps/rule_hits")) s.unnamed_hits = unnamed_hits(read_rule_hits(hits.get()));
     return s;
 }
 

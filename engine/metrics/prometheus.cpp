@@ -84,14 +84,14 @@ std::string render_prometheus(const MetricsSnapshot& s)
     // Verdict events by kind, verdict and policy; the same per rule.
     std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_policy;
     for (const auto& v : s.verdicts) by_policy[{v.kind, v.verdict, v.policy}] += v.count;
-    x.family("bulwark_verdicts_total", "counter", "Verdict events decoded, by kind, verdict and deciding policy.");
+    x.family("bulwark_verdicts_total", "counter", "Verdicts other than allow, by kind, verdict and deciding policy (per-rule counters).");
     for (const auto& [key, n] : by_policy)
         x.sample("bulwark_verdicts_total",
                  label("kind", std::get<0>(key)) + "," + label("verdict", std::get<1>(key)) + "," +
                      label("policy", std::get<2>(key)),
                  n);
     x.family("bulwark_rule_hits_total", "counter",
-             "Verdict events decoded per deciding rule (rule=\"file:line\"), by verdict.");
+             "Verdicts other than allow per deciding rule (rule=\"file:line\"), by verdict.");
     std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_rule;
     for (const auto& v : s.verdicts) by_rule[{v.policy, v.rule, v.verdict}] += v.count;
     for (const auto& [key, n] : by_rule)
@@ -145,6 +145,9 @@ std::string render_prometheus(const MetricsSnapshot& s)
     x.sample("bulwark_fail_closed_total", label("reason", "walk_too_deep"), k(BW_STAT_WALK_TOO_DEEP));
     x.family("bulwark_map_missing_total", "counter", "Hook runs that found no live policy map.");
     x.sample("bulwark_map_missing_total", "", k(BW_STAT_MAP_MISSING));
+    x.family("bulwark_rule_hits_full_total", "counter",
+             "Verdicts no per-rule counter had room for (bulwark_rule_hits_total misses them).");
+    x.sample("bulwark_rule_hits_full_total", "", k(BW_STAT_RULE_HITS_FULL));
 
     // A hook may have several programs (and a name may repeat across
     // objects): one series per name, whose value is how many.

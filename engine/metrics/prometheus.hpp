@@ -4,6 +4,7 @@
 #pragma once
 
 #include "events/decoder.hpp"
+#include "events/verdict_count.hpp"
 #include "events/sink_writer.hpp"
 
 #include <cstdint>
@@ -19,7 +20,7 @@ struct ProgramRunStats {
 };
 
 struct MetricsSnapshot {
-    std::vector<VerdictCount> verdicts;   // decoded verdict events, per rule
+    std::vector<VerdictCount> verdicts;   // the kernel's per-rule counters, named (kernel/rule_hits.hpp)
     std::vector<uint64_t> kernel;         // enum bw_stat counters
     DecodeCounters decoded;
     SinkCounters sink;

@@ -35,6 +35,9 @@ static_assert(offsetof(bw_file_event, op) == sizeof(bw_event_header) + 4 &&
               offsetof(bw_file_event, call) == sizeof(bw_event_header) + 5);
 static_assert(offsetof(bw_file_event, target) == sizeof(bw_event_header) + 8 + BW_PATH_MAX);
 static_assert(sizeof(bw_tamper_event) == sizeof(bw_event_header) + 32 + 2 * BW_PATH_MAX);
+static_assert(sizeof(bw_rule_hit_key) == 16);
+static_assert(offsetof(bw_rule_hit_key, entry) == 8 && offsetof(bw_rule_hit_key, column) == 12 &&
+              offsetof(bw_rule_hit_key, verdict) == 14);
 static_assert(offsetof(bw_tamper_event, path) == sizeof(bw_event_header) + 32);
 static_assert(sizeof(bw_object_key) == 8);
 
@@ -56,7 +59,7 @@ static_assert(BW_ACCESS_METADATA == 1u << BW_COL_METADATA && BW_ACCESS_CREATE ==
               "access bit c is column c (bw_decide)");
 
 static_assert(BW_NR_STATS >= 12, "room for every bw_stat");
-static_assert(int(BW_STAT_WALK_NO_MOUNT) < 16, "the enforcing side's counters keep 0..15");
+static_assert(int(BW_STAT_RULE_HITS_FULL) < 16, "the enforcing side's counters keep 0..15");
 static_assert(BW_MAX_POLICIES == 64, "policy masks are __u64");
 
 // ---- monitors (bulwark/monitor_abi.h, docs/decisions/005-monitors.md) ----

@@ -32,60 +32,6 @@ namespace {
 constexpr int kOk = 0;
 constexpr int kNotRun = -99;
 
-// A tmpfs of the test's own at DIR/fs (unmounted when done): the
-// filesystem the rules name, so the marks bulwark sets cover it alone.
-class Tmpfs {
-public:
-    explicit Tmpfs(const TempDir& dir) : path_(dir.path() + "/fs")
-    {
-        REQUIRE(::mkdir(path_.c_str(), 0755) == 0);
-        REQUIRE(::mount("bulwark-test", path_.c_str(), "tmpfs", 0, "size=64m,mode=0755") == 0);
-    }
-    ~Tmpfs()
-    {
-        for (auto it = binds_.rbegin(); it != binds_.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
-        ::umount2(path_.c_str(), MNT_DETACH);
-    }
-    Tmpfs(const Tmpfs&) = delete;
-    Tmpfs& operator=(const Tmpfs&) = delete;
-
-    const std::string& path() const { return path_; }
-    std::string write(const std::string& name, const std::string& text, int mode = 0644) const
-    {
-        const std::string p = path_ + "/" + name;
-        std::ofstream(p) << text;
-        ::chmod(p.c_str(), static_cast<mode_t>(mode));
-        return p;
-    }
-    std::string mkdir(const std::string& name) const
-    {
-        const std::string p = path_ + "/" + name;
-        ::mkdir(p.c_str(), 0755);
-        return p;
-    }
-    // A copy of a program, executable.
-    std::string copy_program(const std::string& from, const std::string& name) const
-    {
-        std::ifstream in(from, std::ios::binary);
-        const std::string p = path_ + "/" + name;
-        std::ofstream(p, std::ios::binary) << in.rdbuf();
-        ::chmod(p.c_str(), 0755);
-        return p;
-    }
-    // `target` bind-mounted on a new file `name`.
-    std::string bind(const std::string& target, const std::string& name)
-    {
-        const std::string p = write(name, "");
-        REQUIRE(::mount(target.c_str(), p.c_str(), nullptr, MS_BIND, nullptr) == 0);
-        binds_.push_back(p);
-        return p;
-    }
-
-private:
-    std::string path_;
-    std::vector<std::string> binds_;
-};
-
 // open(2) with `flags`: kOk or the errno.
 int open_errno(const char* path, int flags)
 {

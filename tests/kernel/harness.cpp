@@ -4,13 +4,17 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +22,7 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -214,15 +219,75 @@ TempDir::~TempDir()
     std::filesystem::remove_all(path_, ec);
 }
 
-std::string TempDir::write(const std::string& name, const std::string& text, int mode) const
+namespace {
+
+std::string write_file(const std::string& p, const std::string& text, int mode)
 {
-    const std::string p = path_ + "/" + name;
     {
         std::ofstream out(p);
         out << text;
     }
     ::chmod(p.c_str(), static_cast<mode_t>(mode));
     return p;
+}
+
+}  // namespace
+
+std::string TempDir::write(const std::string& name, const std::string& text, int mode) const
+{
+    return write_file(path_ + "/" + name, text, mode);
+}
+
+Tmpfs::Tmpfs(const TempDir& dir) : path_(dir.path() + "/fs")
+{
+    REQUIRE(::mkdir(path_.c_str(), 0755) == 0);
+    REQUIRE(::mount("bulwark-test", path_.c_str(), "tmpfs", 0, "size=64m,mode=0755") == 0);
+}
+
+Tmpfs::~Tmpfs()
+{
+    for (auto it = binds_.rbegin(); it != binds_.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+    ::umount2(path_.c_str(), MNT_DETACH);
+}
+
+std::string Tmpfs::write(const std::string& name, const std::string& text, int mode) const
+{
+    return write_file(path_ + "/" + name, text, mode);
+}
+
+std::string Tmpfs::mkdir(const std::string& name) const
+{
+    const std::string p = path_ + "/" + name;
+    ::mkdir(p.c_str(), 0755);
+    return p;
+}
+
+std::string Tmpfs::copy_program(const std::string& from, const std::string& name) const
+{
+    std::ifstream in(from, std::ios::binary);
+    const std::string p = path_ + "/" + name;
+    std::ofstream(p, std::ios::binary) << in.rdbuf();
+    ::chmod(p.c_str(), 0755);
+    return p;
+}
+
+std::string Tmpfs::bind(const std::string& target, const std::string& name)
+{
+    const std::string p = write(name, "");
+    REQUIRE(::mount(target.c_str(), p.c_str(), nullptr, MS_BIND, nullptr) == 0);
+    binds_.push_back(p);
+    return p;
+}
+
+Bpffs::Bpffs(const TempDir& dir) : path_(dir.path() + "/bpf")
+{
+    REQUIRE(::mkdir(path_.c_str(), 0700) == 0);
+    REQUIRE(::mount("bpf", path_.c_str(), "bpf", 0, nullptr) == 0);
+}
+
+Bpffs::~Bpffs()
+{
+    ::umount2(path_.c_str(), MNT_DETACH);
 }
 
 // ---------------------------------------------------------------------------
@@ -538,6 +603,39 @@ const Json* stats_of(const std::vector<Json>& events)
     for (const auto& e : events)
         if (e.str("type") == "stats") return &e;
     return nullptr;
+}
+
+int connect_in(const TestCgroup& cg, const char* addr)
+{
+    auto* err = static_cast<int*>(::mmap(nullptr, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    REQUIRE(err != MAP_FAILED);
+    *err = -1;
+    Child c([err, addr] {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(9);
+        inet_pton(AF_INET, addr, &a.sin_addr);
+        *err = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 0 : errno;
+        return 0;
+    });
+    cg.add(c.pid());
+    c.release();
+    c.wait();
+    const int e = *err;
+    ::munmap(err, sizeof(int));
+    return e;
+}
+
+std::string command_output(const std::string& command, int* status)
+{
+    FILE* p = ::popen(command.c_str(), "r");
+    REQUIRE(p);
+    std::string out;
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    *status = ::pclose(p);
+    return out;
 }
 
 }  // namespace bulwark::test

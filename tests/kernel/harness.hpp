@@ -71,6 +71,43 @@ private:
     std::string path_;
 };
 
+// A tmpfs of the test's own at DIR/fs (unmounted when done): for the
+// fanotify backend, the filesystem the rules name, so the marks bulwark
+// sets cover it alone.
+class Tmpfs {
+public:
+    explicit Tmpfs(const TempDir& dir);
+    ~Tmpfs();
+    Tmpfs(const Tmpfs&) = delete;
+    Tmpfs& operator=(const Tmpfs&) = delete;
+
+    const std::string& path() const { return path_; }
+    std::string write(const std::string& name, const std::string& text, int mode = 0644) const;
+    std::string mkdir(const std::string& name) const;
+    // A copy of a program, executable.
+    std::string copy_program(const std::string& from, const std::string& name) const;
+    // `target` bind-mounted on a new file `name`.
+    std::string bind(const std::string& target, const std::string& name);
+
+private:
+    std::string path_;
+    std::vector<std::string> binds_;
+};
+
+// A bpffs of the test's own at DIR/bpf, unmounted when done (with
+// whatever is pinned there: its programs detach).
+class Bpffs {
+public:
+    explicit Bpffs(const TempDir& dir);
+    ~Bpffs();
+    Bpffs(const Bpffs&) = delete;
+    Bpffs& operator=(const Bpffs&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
 // A forked child that runs `body` once released (release()), and exits
 // with what it returns. Until then it blocks in read(2) on a pipe, so the
 // test can move it into a cgroup first. The body should make raw system
@@ -152,6 +189,12 @@ struct Errnos {
 Errnos* shared_errnos();
 // CHECKs slot i of `got` against want[i], for each of the `n` wanted.
 void check_errnos(const Errnos* got, const int* want, size_t n);
+
+// connect(2) to ADDR:9 (IPv4) from a child in `cg`: EPERM when denied,
+// ECONNREFUSED when let through (nothing listens).
+int connect_in(const TestCgroup& cg, const char* addr = "127.0.0.2");
+// What `command` (through sh) printed on stdout; its wait status in `status`.
+std::string command_output(const std::string& command, int* status);
 
 // The monitor events among `events`, optionally of one monitor kind.
 std::vector<Json> monitor_events(const std::vector<Json>& events, const std::string& monitor = "");

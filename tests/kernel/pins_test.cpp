@@ -7,6 +7,8 @@
 // nothing else.
 #include "harness.hpp"
 
+#include "util/json_value.hpp"
+
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -27,24 +29,6 @@ using namespace bulwark::test;
 
 namespace {
 
-// A bpffs of the test's own, unmounted when done (with whatever is pinned
-// there: its programs detach).
-class Bpffs {
-public:
-    explicit Bpffs(const TempDir& dir) : path_(dir.path() + "/bpf")
-    {
-        REQUIRE(::mkdir(path_.c_str(), 0700) == 0);
-        REQUIRE(::mount("bpf", path_.c_str(), "bpf", 0, nullptr) == 0);
-    }
-    ~Bpffs() { ::umount2(path_.c_str(), MNT_DETACH); }
-    Bpffs(const Bpffs&) = delete;
-    Bpffs& operator=(const Bpffs&) = delete;
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
 std::vector<std::string> entries(const std::string& dir)
 {
     std::vector<std::string> out;
@@ -54,30 +38,6 @@ std::vector<std::string> entries(const std::string& dir)
         ::closedir(d);
     }
     return out;
-}
-
-// connect(2) to 127.0.0.2:9 from a child in `cg`: EPERM when denied,
-// ECONNREFUSED when let through (nothing listens).
-int connect_in(const TestCgroup& cg)
-{
-    auto* err = static_cast<int*>(::mmap(nullptr, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
-    REQUIRE(err != MAP_FAILED);
-    *err = -1;
-    Child c([err] {
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(9);
-        inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
-        *err = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 0 : errno;
-        return 0;
-    });
-    cg.add(c.pid());
-    c.release();
-    c.wait();
-    const int e = *err;
-    ::munmap(err, sizeof(int));
-    return e;
 }
 
 // After the last reference to a link goes, the kernel detaches it from a
@@ -130,21 +90,21 @@ TEST_CASE("pins: a SIGKILLed bulwark keeps enforcing; the next one takes over wi
     CHECK(entries(pins + "/links").size() == 4);
     {
         // ... and `bulwark status` says so, from the pins.
-        const std::string cmd = bulwark_binary() + " status --json --socket " + tmp.path() + "/none.sock --pin-dir " + pins;
-        FILE* p = ::popen(cmd.c_str(), "r");
-        REQUIRE(p);
-        std::string out;
-        char buf[4096];
-        while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-        const int st = ::pclose(p);
+        int st = 0;
+        const std::string out = command_output(
+            bulwark_binary() + " status --json --socket " + tmp.path() + "/none.sock --pin-dir " + pins, &st);
         CHECK(WIFEXITED(st));
         CHECK(WEXITSTATUS(st) == 0);
-        auto status = Json::parse(out.substr(0, out.find('\n')));
+        auto status = bulwark::JsonValue::parse(out.substr(0, out.find('\n')));
         REQUIRE_MESSAGE(status, out);
         CHECK(status->str("source") == "pins");
-        CHECK(status->num("generation") == first_gen);
+        const bulwark::JsonValue* generation = status->get("generation");
+        REQUIRE(generation);
+        CHECK(generation->integer() == first_gen);
         CHECK(status->str("mode") == "enforce");
-        CHECK(status->list("programs").size() == 4);
+        const bulwark::JsonValue* programs = status->get("programs");
+        REQUIRE(programs);
+        CHECK(programs->array().size() == 4);
     }
 
     {

@@ -175,6 +175,14 @@ TEST_CASE("status: JSON fields named as in the ready and stats lines, and its te
     CHECK(p.get("rules")->array().at(0).get("deny")->integer() == 5);
     CHECK(status_text(p).find("none running") != std::string::npos);
     CHECK(status_text(p).find("web.toml:4  web  5 / 0 / 1") != std::string::npos);
+    CHECK(status_text(p).find("can name") == std::string::npos);  // nothing unnamed: no line
+
+    pins.unnamed_hits = {"", "", 7, 2, 0};
+    JsonValue u = parsed(status_json(pins));
+    REQUIRE(u.get("rules_unnamed"));
+    CHECK(u.get("rules_unnamed")->get("deny")->integer() == 7);
+    CHECK(u.get("rules_unnamed")->get("would_deny")->integer() == 2);
+    CHECK(status_text(u).find("no engine here can name (deny / would-deny / audit): 7 / 2 / 0") != std::string::npos);
 }
 
 TEST_CASE("control socket: a request and its answer over a real socket; modes; a second daemon refused")

@@ -223,6 +223,25 @@ TEST("live: no gap: 20 reloads alternating two versions; a tight loop of denied 
     require(overlapped == kReloads, "the loop ran during only ", overlapped, " of ", kReloads,
             " reloads (opens during each:", during, ")");
     require(total_before_stop > 1000, "the loop barely ran");
+    // The per-rule counters: every denial of the loop, by version A's and
+    // B's rule, summed over 21 generations (older than the 8 kept images:
+    // folded by name).
+    {
+        CommandResult r = bw.control("status", {"--json"});
+        require(r.exited_with(0), "status: ", r.describe());
+        auto s = Json::parse(r.out.substr(0, r.out.find('\n')));
+        require(s.has_value(), "status --json: ", r.out);
+        const std::string rules = s->str("rules");
+        long long rule_denied = 0;
+        for (size_t at = rules.find("\"deny\":"); at != std::string::npos; at = rules.find("\"deny\":", at + 1))
+            rule_denied += std::strtoll(rules.c_str() + at + 7, nullptr, 10);
+        require(rule_denied == iterations, "per-rule deny counts sum to ", rule_denied, "; the loop made ", iterations,
+                " denied opens: ", rules);
+        for (const std::string& rule : {va.rule("deny0"), vb.rule("deny1")})
+            require(rules.find(cat("{\"rule\":\"", rule, "\",\"policy\":\"live\",\"deny\":")) != std::string::npos &&
+                        rules.find(cat("{\"rule\":\"", rule, "\",\"policy\":\"live\",\"deny\":0,")) == std::string::npos,
+                    "status lacks denials of ", rule, ": ", rules);
+    }
     // The events went to a file: the stats line is checked there.
     const int st = bw.stop_by_command();
     require(WIFEXITED(st) && WEXITSTATUS(st) == 0, "after bulwark stop bulwark ", bw.describe_exit(), "; stderr: ", bw.stderr_text());

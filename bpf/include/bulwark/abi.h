@@ -29,6 +29,7 @@ enum bw_limits {
 	BW_MAX_SCOPE_KEYS = 1 << 16, /* uid / cgroup / executable scope keys */
 	BW_MAX_CONNECT_KEYS = 1 << 20,/* entries of each connect trie */
 	BW_MAX_OBJECTS = 4096,       /* bulwark_objects: bulwark's own programs, maps, links */
+	BW_MAX_RULE_HITS = 1 << 16,  /* rule_hits: distinct (generation, rule, verdict) counted */
 };
 
 /* Entry numbers that do not index the map image. */
@@ -441,7 +442,25 @@ enum bw_stat {
 	BW_STAT_TAMPER_DENIED,       /* of BW_STAT_DENIED: attempts on bulwark itself */
 	BW_STAT_WALK_NO_MOUNT,       /* fail-closed: an inode hook's file on a filesystem mounted
 	                              * more than once, above whose root a rule could decide */
+	BW_STAT_RULE_HITS_FULL,      /* a verdict rule_hits had no room for (BW_MAX_RULE_HITS) */
 	BW_NR_STATS = 32,            /* room for later counters (monitors) */
+};
+
+/* ---- per-rule hit counters ------------------------------------------- */
+
+/* rule_hits key: one deciding (policy, map image entry, column) of one
+ * generation, for one kind and verdict; the value is a per-CPU __u64.
+ * The engine names the rule from the generation's map image
+ * (MapImage::rule_location), exactly as it names an event's rule. Only
+ * verdicts other than allow are counted: an allowed operation pays nothing. */
+struct bw_rule_hit_key {
+	__u32 generation;
+	__u32 policy;
+	__u32 entry;                 /* bw_event_header.entry */
+	__u8 column;                 /* enum bw_column that decided */
+	__u8 kind;                   /* enum bw_kind */
+	__u8 verdict;                /* enum bw_verdict, never ALLOW */
+	__u8 reserved;
 };
 
 #include "bulwark/monitor_abi.h" /* the monitors' half (bpf/trace/) */
