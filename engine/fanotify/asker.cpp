@@ -45,14 +45,6 @@ std::optional<std::string> slurp(const std::string& path)
     return text.str();
 }
 
-std::optional<std::string> link_of(const std::string& path)
-{
-    char buf[PATH_MAX];
-    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
-    if (n <= 0) return std::nullopt;
-    return std::string(buf, static_cast<size_t>(n));
-}
-
 // The number after "Key:\t" in /proc/TID/status (the first, for Uid:).
 std::optional<uint32_t> status_field(const std::string& status, const char* key)
 {
@@ -127,6 +119,14 @@ std::optional<std::string> read_string(uint32_t tid, uint64_t address)
 }
 
 }  // namespace
+
+std::optional<std::string> link_of(const std::string& path)
+{
+    char buf[PATH_MAX];
+    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    if (n <= 0) return std::nullopt;
+    return std::string(buf, static_cast<size_t>(n));
+}
 
 std::optional<Asker> read_asker(uint32_t tid, const std::string& cgroup2_mount, bool with_exe)
 {

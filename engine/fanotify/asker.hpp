@@ -28,6 +28,9 @@ struct Asker {
 // exe with `with_exe` (some policy is scoped by executable); nullopt when
 // the thread is gone. `cgroup2_mount`: where cgroup v2 is mounted ("" when
 // it is not).
+// What the symbolic link `path` points at (a /proc link: exe, fd/N).
+std::optional<std::string> link_of(const std::string& path);
+
 std::optional<Asker> read_asker(uint32_t tid, const std::string& cgroup2_mount, bool with_exe);
 // The rest an event reports: comm, and exe when it was not read.
 void complete_asker(Asker& asker);

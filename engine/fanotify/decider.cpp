@@ -19,9 +19,7 @@ constexpr uint32_t kReadWrite = BW_ACCESS_READ | BW_ACCESS_WRITE;
 
 std::string fd_path(int fd)
 {
-    char buf[PATH_MAX];
-    const ssize_t n = ::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof buf);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    return link_of("/proc/self/fd/" + std::to_string(fd)).value_or("");
 }
 
 // How the BPF walk sees the opened file: its identity from the fd, its

@@ -72,6 +72,17 @@ bool PinnedState::adopt_maps(SharedMaps& maps) const
     return any;
 }
 
+std::string link_pin_name(long pid, size_t n, const std::string& object_hook)
+{
+    return std::to_string(pid) + "-" + std::to_string(n) + "-" + object_hook;
+}
+
+std::string hook_of_link_pin(const std::string& name)
+{
+    const size_t dash = name.rfind('-');
+    return dash == std::string::npos ? name : name.substr(dash + 1);
+}
+
 void PinnedState::pin(const SharedMaps& maps, const std::vector<LinkPtr>& links, const std::vector<std::string>& hooks)
 {
     if (!enabled()) return;
@@ -84,7 +95,7 @@ void PinnedState::pin(const SharedMaps& maps, const std::vector<LinkPtr>& links,
     const std::string mine = std::to_string(::getpid()) + "-";
     const auto before = entries(dir_ + "/links");
     for (size_t i = 0; i < links.size(); ++i) {
-        const std::string path = dir_ + "/links/" + mine + std::to_string(i) + "-" + hooks[i];
+        const std::string path = dir_ + "/links/" + link_pin_name(::getpid(), i, hooks[i]);
         if (int err = bpf_link__pin(links[i].get(), path.c_str()); err != 0)
             throw Error("cannot pin the link of " + hooks[i] + " at " + path + ": " + errno_text(-err));
     }

@@ -23,6 +23,11 @@ inline constexpr const char* kDefaultPinDir = "/sys/fs/bpf/bulwark";
 inline constexpr const char* kBpffsRoot = "/sys/fs/bpf";
 bool bpffs_mounted(const std::string& path);
 
+// A link's pin name, "PID-N-OBJECT-HOOK" (object and hook names have no
+// '-'), and the hook it names.
+std::string link_pin_name(long pid, size_t n, const std::string& object_hook);
+std::string hook_of_link_pin(const std::string& name);
+
 class PinnedState {
 public:
     // `dir` empty: nothing is pinned. Throws Error when `dir` (or, for a

@@ -2,6 +2,7 @@
 
 #include "kernel/bpf_handles.hpp"
 #include "kernel/event_stream.hpp"
+#include "kernel/pinned_state.hpp"
 #include "kernel/rule_hits.hpp"
 
 #include "bulwark/abi.h"
@@ -50,16 +51,8 @@ std::optional<StatusSnapshot> status_from_pins(const std::string& dir)
         }
     }
     if (DIR* d = ::opendir((dir + "/links").c_str())) {
-        // "PID-N-OBJECT-HOOK" (object names have no '-', hooks neither).
-        while (dirent* e = ::readdir(d)) {
-            std::string name = e->d_name;
-            if (name[0] == '.') continue;
-            size_t at = 0;
-            for (int i = 0; i < 2 && at != std::string::npos; ++i) at = name.find('-', at + 1);
-            std::string rest = at == std::string::npos ? name : name.substr(at + 1);  // OBJECT-HOOK
-            const size_t dash = rest.rfind('-');
-            s.programs.push_back(dash == std::string::npos ? rest : rest.substr(dash + 1));
-        }
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') s.programs.push_back(hook_of_link_pin(e->d_name));
         ::closedir(d);
     }
     if (const UniqueFd stats = pinned(dir + "/maps/stats")) {
