@@ -50,27 +50,4 @@ static __always_inline void bw_count(__u32 stat)
 		*n += 1;
 }
 
-/* One more hit of `key`: a lookup and an add on this CPU's value; the
- * first hit of a key inserts it (another CPU may have just done so). A
- * full map is counted, never silent. */
-static __always_inline void bw_count_rule(const struct bw_rule_hit_key *key)
-{
-	__u64 *n = bpf_map_lookup_elem(&rule_hits, key);
-	__u64 one = 1;
-	long err;
-
-	if (n) {
-		*n += 1;
-		return;
-	}
-	err = bpf_map_update_elem(&rule_hits, key, &one, BPF_NOEXIST);
-	if (err == -17 /* EEXIST: inserted meanwhile */) {
-		n = bpf_map_lookup_elem(&rule_hits, key);
-		if (n)
-			*n += 1;
-	} else if (err) {
-		bw_count(BW_STAT_RULE_HITS_FULL);
-	}
-}
-
 #endif /* BULWARK_COMMON_MAPS_BPF_H */

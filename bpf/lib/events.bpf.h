@@ -76,8 +76,13 @@ static __always_inline void bw_fill_header(struct bw_event_header *h, __u32 kind
 		h->flags |= BW_EVENT_EXE_UNKNOWN;
 }
 
-/* A verdict other than allow: the counter of its verdict, and its rule's. */
-static __always_inline void bw_count_verdict(__u32 kind, const struct bw_outcome *o, __u32 generation)
+/* One more hit of (generation, o's policy, entry, column, kind, verdict):
+ * a lookup and an add on this CPU's value; the first hit of a key inserts
+ * it (another CPU may have just done so). A full map is counted, never
+ * silent. Not inlined: the key lives in this function's own frame, not in
+ * the hook's, whose stack (path_rename decides two ends) is at the
+ * verifier's 512-byte limit on 6.1. */
+static __noinline void bw_count_rule(const struct bw_outcome *o, __u32 kind, __u32 generation)
 {
 	struct bw_rule_hit_key key = {
 		.generation = generation,
@@ -87,14 +92,33 @@ static __always_inline void bw_count_verdict(__u32 kind, const struct bw_outcome
 		.kind = (__u8)kind,
 		.verdict = (__u8)o->verdict,
 	};
+	__u64 one = 1, *n = bpf_map_lookup_elem(&rule_hits, &key);
+	long err;
 
+	if (n) {
+		*n += 1;
+		return;
+	}
+	err = bpf_map_update_elem(&rule_hits, &key, &one, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: inserted meanwhile */) {
+		n = bpf_map_lookup_elem(&rule_hits, &key);
+		if (n)
+			*n += 1;
+	} else if (err) {
+		bw_count(BW_STAT_RULE_HITS_FULL);
+	}
+}
+
+/* A verdict other than allow: the counter of its verdict, and its rule's. */
+static __always_inline void bw_count_verdict(__u32 kind, const struct bw_outcome *o, __u32 generation)
+{
 	if (o->verdict == BW_VERDICT_DENY)
 		bw_count(BW_STAT_DENIED);
 	else if (o->verdict == BW_VERDICT_WOULD_DENY)
 		bw_count(BW_STAT_WOULD_DENY);
 	else if (o->verdict == BW_VERDICT_AUDIT)
 		bw_count(BW_STAT_AUDITED);
-	bw_count_rule(&key);
+	bw_count_rule(o, kind, generation);
 }
 
 #endif /* BULWARK_EVENTS_BPF_H */
