@@ -355,6 +355,7 @@ int cmd_run(const Args& args)
     // The policy set is live in the kernel: only now may a service manager
     // believe bulwark is up.
     sd_notify("READY=1\nSTATUS=" + mode + ", generation " + std::to_string(engine.generation()));
+    programs.serving();
 
     io.run();
     programs.detach();

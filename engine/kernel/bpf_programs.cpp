@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <iostream>
 #include <bpf/bpf.h>
 #include <cerrno>
 #include <chrono>
@@ -104,6 +105,13 @@ BpfPrograms::BpfPrograms(const ProgramOptions& options, const RunPlan& plan)
 
 BpfPrograms::~BpfPrograms()
 {
+    if (taken_over_ && !serving_ && pins_.enabled() && !links_.empty()) {
+        std::cerr << "bulwark: the programs taken over stay attached and pinned in " << pins_.dir()
+                  << ", enforcing generation " << taken_over_
+                  << " as before: fix the error and start bulwark again (it takes over), or remove " << pins_.dir()
+                  << " to end enforcement\n";
+        keep_on_exit_ = true;
+    }
     detach();
 }
 

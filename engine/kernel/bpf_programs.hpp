@@ -104,6 +104,11 @@ public:
     // The generation a previous bulwark left in force, adopted from the
     // pins (0: nothing was pinned).
     uint32_t taken_over() const { return taken_over_; }
+    // The engine has published its set: from now on a stop detaches. Until
+    // then, a bulwark that took over and fails to start leaves its programs
+    // pinned, deciding from the adopted maps (the previous engine's set):
+    // a failed upgrade must not end enforcement.
+    void serving() { serving_ = true; }
     const std::string& pin_dir() const { return pins_.dir(); }
     // The kernel's run time and run count of each loaded program (both 0
     // unless kernel.bpf_stats_enabled is on), by attach point.
@@ -120,6 +125,7 @@ private:
     PinnedState pins_;
     bool keep_on_exit_ = false;
     uint32_t taken_over_ = 0;
+    bool serving_ = false;
     SharedMaps maps_;
     std::vector<std::unique_ptr<LoadedObject>> objects_;
     std::vector<LinkPtr> links_;

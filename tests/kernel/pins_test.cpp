@@ -179,3 +179,50 @@ TEST_CASE("pins: a --pin-dir that is not on a bpffs is a usage error, and nothin
     CHECK(WEXITSTATUS(st) == 2);
     CHECK(a.errors().find("is not on a bpffs") != std::string::npos);
 }
+
+TEST_CASE("pins: a bulwark that takes over and then fails to start leaves the taken-over programs enforcing")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    Bpffs bpf(tmp);
+    const std::string pins = bpf.path() + "/bulwark";
+    const std::string file = tmp.write("net.toml", deny_127_0_0_2(cg));
+    {
+        Bulwark a({file}, {"--pin-dir", pins});
+        REQUIRE(a.wait_ready());
+        REQUIRE(::kill(a.pid(), SIGKILL) == 0);
+        a.wait_exit();
+    }
+    // A port another socket listens on: the metrics endpoint cannot bind,
+    // which fails the start after the takeover has attached and pinned.
+    const int busy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(busy, 1) == 0);
+    REQUIRE(::getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    {
+        Bulwark b({file}, {"--pin-dir", pins, "--metrics", "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))});
+        const int st = b.wait_exit();
+        INFO("bulwark stderr: " << b.errors());
+        CHECK(WIFEXITED(st));
+        CHECK(WEXITSTATUS(st) != 0);
+        CHECK(b.errors().find("stay attached and pinned in " + pins) != std::string::npos);
+    }
+    ::close(busy);
+    CHECK(connect_in(cg) == EPERM);
+    CHECK(entries(pins + "/links").size() == 4);
+    {
+        Bulwark c({file}, {"--pin-dir", pins});
+        auto ready = c.wait_ready();
+        REQUIRE(ready);
+        CHECK(ready->str("reason").rfind("takeover of generation", 0) == 0);
+        int st = 0;
+        c.stop(&st);
+        CHECK(exited_ok(st));
+    }
+    CHECK(connect_once_detached(cg) == ECONNREFUSED);
+}
