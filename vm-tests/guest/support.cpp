@@ -727,6 +727,7 @@ CommandResult run_bulwark(const std::vector<std::string>& args, int timeout_ms, 
 
 NotifySocket::NotifySocket() {
     path = test_dir() + "/notify.sock";
+    ::unlink(path.c_str());  // an earlier socket's name, in a test that starts bulwark twice
     fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
@@ -738,6 +739,7 @@ NotifySocket::NotifySocket() {
 NotifySocket::~NotifySocket() {
     unsetenv("NOTIFY_SOCKET");
     if (fd >= 0) close(fd);
+    ::unlink(path.c_str());
 }
 
 std::string NotifySocket::next(int timeout_ms) {

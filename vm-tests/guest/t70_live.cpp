@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "framework.hpp"
 #include "support.hpp"
@@ -159,6 +161,66 @@ TEST("live: a broken reload keeps the old set and reports every diagnostic; a fi
     bw.stop_and_check();
 }
 
+// A child in scope opening `path` as fast as it can, counting its opens,
+// those that succeeded and those that failed with an errno other than
+// EPERM; stopped (and reaped) by stop() or when it goes out of scope.
+class DeniedLoop {
+public:
+    explicit DeniedLoop(const std::string& path) {
+        sh_ = static_cast<Shared*>(mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+        require(sh_ != MAP_FAILED, "mmap");
+        new (sh_) Shared{};
+        pid_ = fork();
+        require(pid_ >= 0, "fork");
+        if (pid_ == 0) {
+            while (!sh_->stop.load()) {
+                int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                    close(fd);
+                    sh_->successes++;
+                } else if (errno != EPERM) {
+                    sh_->other_errors++;
+                }
+                sh_->iterations++;
+            }
+            _exit(0);
+        }
+    }
+    ~DeniedLoop() {
+        if (pid_ > 0) {
+            sh_->stop = 1;
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    DeniedLoop(const DeniedLoop&) = delete;
+    DeniedLoop& operator=(const DeniedLoop&) = delete;
+
+    long long iterations() const { return sh_->iterations.load(); }
+    // Until `more` opens beyond the count now have been made.
+    void wait_beyond(long long more) const {
+        const long long target = iterations() + more;
+        while (iterations() < target) poll(nullptr, 0, 1);
+    }
+    // Stops the loop and requires that every open failed with EPERM; the count.
+    long long stop(const char* when) {
+        sh_->stop = 1;
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        const long long n = iterations();
+        require(sh_->successes.load() == 0, sh_->successes.load(), " of ", n, " denied opens SUCCEEDED ", when);
+        require(sh_->other_errors.load() == 0, sh_->other_errors.load(), " opens failed with an errno other than EPERM");
+        return n;
+    }
+
+private:
+    struct Shared {
+        std::atomic<long long> iterations, successes, other_errors;
+        std::atomic<int> stop;
+    };
+    Shared* sh_ = nullptr;
+    pid_t pid_ = -1;
+};
+
 TEST("live: no gap: 20 reloads alternating two versions; a tight loop of denied reads never succeeds") {
     Fixture fx;
     const std::string x = fx.data + "/x", y = fx.data + "/y", z = fx.data + "/z";
@@ -173,53 +235,24 @@ TEST("live: no gap: 20 reloads alternating two versions; a tight loop of denied 
     std::string msg = notify.next(kReadyTimeoutMs);
     require(msg.rfind("READY=1", 0) == 0, "no READY=1 (got '", msg, "'); stderr: ", bw.stderr_text());
 
-    // The loop: a child in scope opening x as fast as it can, counting.
-    struct Shared {
-        std::atomic<long long> iterations, successes, other_errors;
-        std::atomic<int> stop;
-    };
-    auto* sh = static_cast<Shared*>(mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
-    require(sh != MAP_FAILED, "mmap");
-    new (sh) Shared{};
-    pid_t loop = fork();
-    if (loop == 0) {
-        while (!sh->stop.load()) {
-            int fd = open(x.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd >= 0) {
-                close(fd);
-                sh->successes++;
-            } else if (errno != EPERM) {
-                sh->other_errors++;
-            }
-            sh->iterations++;
-        }
-        _exit(0);
-    }
-    while (sh->iterations.load() < 1000) poll(nullptr, 0, 1);  // running and denied
+    DeniedLoop loop(x);
+    loop.wait_beyond(1000);  // running and denied
     std::string during;
     constexpr int kReloads = 20;
     int overlapped = 0;
     for (int i = 0; i < kReloads; ++i) {
         replace_policy(va.path, i % 2 == 0 ? text_b : text_a);
-        const long long before = sh->iterations.load();
+        const long long before = loop.iterations();
         CommandResult r = bw.control("reload", {}, kReloadTimeoutMs);
-        const long long after = sh->iterations.load();
-        if (!r.exited_with(0)) {
-            sh->stop = 1;
-            waitpid(loop, nullptr, 0);
-            fail("reload ", i + 1, ": ", r.describe());
-        }
+        const long long after = loop.iterations();
+        if (!r.exited_with(0)) fail("reload ", i + 1, ": ", r.describe());
         require(r.out.find(cat("generation ", i + 2, " is live")) != std::string::npos, "reload ", i + 1, ": ", r.out);
         overlapped += after > before;
         during += cat(" ", after - before);
     }
-    const long long total_before_stop = sh->iterations.load();
-    sh->stop = 1;
-    waitpid(loop, nullptr, 0);
-    const long long iterations = sh->iterations.load();
+    const long long total_before_stop = loop.iterations();
+    const long long iterations = loop.stop("across the reloads");
     note(cat("no gap: ", iterations, " denied opens; opens during each reload:", during));
-    require(sh->successes.load() == 0, sh->successes.load(), " of ", iterations, " opens of x SUCCEEDED across the reloads");
-    require(sh->other_errors.load() == 0, sh->other_errors.load(), " opens failed with an errno other than EPERM");
     require(overlapped == kReloads, "the loop ran during only ", overlapped, " of ", kReloads,
             " reloads (opens during each:", during, ")");
     require(total_before_stop > 1000, "the loop barely ran");
@@ -272,6 +305,93 @@ TEST("live: no gap: 20 reloads alternating two versions; a tight loop of denied 
     require(readies == kReloads + 1 && generation == kReloads + 1, readies, " ready lines, last generation ", generation);
     require(denied_a > 0 && denied_b > 0, "deny events by version A's rule: ", denied_a, ", by B's: ", denied_b);
     require(stats_denied == iterations, "the kernel counted ", stats_denied, " denials; the loop made ", iterations, " opens");
+}
+
+TEST("live: SIGKILL of bulwark: the denial holds; a new bulwark takes over while a loop of denied reads never succeeds") {
+    Fixture fx;
+    const std::string x = fx.data + "/x";
+    write_file(x, "secret\n");
+    auto pol = write_policy(fx.pol + "/live.toml", deny_text({x}));
+    // A bpffs of the test's own: the pins of this test alone.
+    const std::string bpffs = fx.dir + "/bpf", pins = bpffs + "/bulwark";
+    require(mkdir(bpffs.c_str(), 0700) == 0 && mount("bpf", bpffs.c_str(), "bpf", 0, nullptr) == 0, "mount bpffs: ",
+            errno_name(errno));
+    struct Unmount {
+        std::string dir;
+        ~Unmount() { umount2(dir.c_str(), MNT_DETACH); }
+    } unmount{bpffs};
+    const std::string events_a = fx.dir + "/a.jsonl", events_b = fx.dir + "/b.jsonl";
+
+    auto started = [](NotifySocket& notify, const Bulwark& bw) {
+        const std::string msg = notify.next(kReadyTimeoutMs);
+        require(msg.rfind("READY=1", 0) == 0, "no READY=1 (got '", msg, "'); stderr: ", bw.stderr_text());
+    };
+    std::unique_ptr<Bulwark> a;
+    {
+        NotifySocket notify;
+        a = std::make_unique<Bulwark>(RunOptions{{pol.path}, false, events_a, {"--pin-dir", pins, "--stats-interval", "0"}});
+        started(notify, *a);
+    }
+    DeniedLoop loop(x);
+    loop.wait_beyond(1000);
+    kill(a->pid(), SIGKILL);
+    const int rc = a->wait_exit(kStopTimeoutMs);
+    require(WIFSIGNALED(rc) && WTERMSIG(rc) == SIGKILL, "the first bulwark ", a->describe_exit());
+    a.reset();
+    // No bulwark runs: the pinned programs keep denying (the loop checks
+    // every open at its end).
+    const long long at_kill = loop.iterations();
+    loop.wait_beyond(1000);
+
+    NotifySocket notify_b;
+    Bulwark b({{pol.path}, false, events_b, {"--pin-dir", pins, "--stats-interval", "0"}});
+    started(notify_b, b);
+    const long long at_takeover = loop.iterations();
+    loop.wait_beyond(1000);
+    const long long iterations = loop.stop("across the SIGKILL and the takeover");
+    note(cat("SIGKILL and takeover: ", iterations, " denied opens, ", at_takeover - at_kill,
+             " of them between the kill and the second bulwark's first status"));
+
+    // The per-rule counters (pinned) counted every denial: the first
+    // engine's generation unnamed, the second's by rule.
+    CommandResult st = b.control("status", {"--json"});
+    auto s = Json::parse(st.out.substr(0, st.out.find('\n')));
+    require(s.has_value(), "status --json: ", st.out);
+    require(s->num("generation") == 2 && s->str("reason") == cat("takeover of generation 1 from ", pins),
+            "status after the takeover: ", st.out);
+    auto unnamed = Json::parse(s->str("rules_unnamed"));
+    require(unnamed.has_value(), "rules_unnamed: ", st.out);
+    const std::string rules = s->str("rules");
+    const std::string mine = cat("{\"rule\":\"", pol.rule("deny0"), "\",\"policy\":\"live\",\"deny\":");
+    const size_t at = rules.find(mine);
+    require(at != std::string::npos, "status lacks ", pol.rule("deny0"), ": ", rules);
+    const long long named = std::strtoll(rules.c_str() + at + mine.size(), nullptr, 10);
+    require(unnamed->num("deny") + named == iterations, "per-rule counters: ", unnamed->num("deny"), " unnamed + ", named,
+            " named; the loop made ", iterations, " denied opens");
+    require(named > 0 && unnamed->num("deny") > 0, "both engines' generations counted: ", st.out);
+
+    const int code = b.stop_by_command();
+    require(WIFEXITED(code) && WEXITSTATUS(code) == 0, "bulwark stop: ", b.describe_exit());
+    // The records written while nobody read were delivered by the second
+    // bulwark or counted as lost; the pinned stats counted every denial.
+    long long delivered = 0, deny_lost = -1, denied = -1;
+    const std::string all = read_file(events_b);
+    for (size_t pos = 0, nl; pos < all.size(); pos = nl + 1) {
+        nl = all.find('\n', pos);
+        if (nl == std::string::npos) nl = all.size();
+        auto j = Json::parse(all.substr(pos, nl - pos));
+        if (!j) continue;
+        if (j->str("type") == "verdict" && j->str("verdict") == "deny") ++delivered;
+        if (j->str("type") == "stats") {
+            deny_lost = j->num("deny_lost");
+            denied = j->num("denied");
+        }
+    }
+    require(denied == iterations, "the pinned stats counted ", denied, " denials; the loop made ", iterations);
+    require(delivered + deny_lost >= at_takeover - at_kill, delivered, " denials delivered by the second bulwark and ",
+            deny_lost, " lost, fewer than the ", at_takeover - at_kill, " made while no bulwark ran");
+    struct stat pinned{};
+    require(stat(pins.c_str(), &pinned) != 0, "an orderly stop left ", pins);
 }
 
 TEST("live: status --json and text; the default socket is 0600 in a 0700 /run/bulwark; one daemon per socket") {
