@@ -29,6 +29,13 @@ std::vector<CoverageRow> coverage(const BackendSupport& s, const Backends& b)
     else
         rows.push_back({"exec through the loader", "none", "only BPF-LSM or fanotify decide these; neither here"});
     rows.push_back(row("connect", b, RuleKind::connect));
+    // Not a kind of rule: what every policy that decides something gives
+    // (docs/decisions/011-self-protection.md). No fallback can refuse a
+    // signal or a ptrace access.
+    rows.push_back({"self-protection", s.bpf_lsm ? "bpf-lsm" : "none",
+                    s.bpf_lsm ? "available (task_kill, ptrace_access_check: processes in scope cannot signal or "
+                                "trace bulwark)"
+                              : "processes in scope can signal and trace bulwark; " + lsm_only});
     rows.push_back({"monitors", s.cgroup_sock_addr ? "tracepoints+cgroup" : "tracepoints",
                     "no BPF-LSM needed" +
                         std::string(s.cgroup_sock_addr ? "" : "; [[monitor.connect]]: " + s.cgroup_sock_addr_why_not)});

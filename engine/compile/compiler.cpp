@@ -105,6 +105,12 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
         if (file_mask & bit) set.applies[BW_KIND_FILE] |= bit;
         if ((set.can_deny[BW_COL_EXEC] | set.can_audit[BW_COL_EXEC]) & bit) set.applies[BW_KIND_EXEC] |= bit;
         if (connect_can & bit) set.applies[BW_KIND_CONNECT] |= bit;
+        // A policy that decides something also keeps the processes in its
+        // scope from signalling or tracing bulwark (bpf/lsm/self_protect.bpf.c,
+        // docs/decisions/011-self-protection.md): deny when it enforces,
+        // would-deny when it audits. Monitors alone protect nothing.
+        if ((set.applies[BW_KIND_FILE] | set.applies[BW_KIND_EXEC] | set.applies[BW_KIND_CONNECT]) & bit)
+            set.applies[BW_KIND_TAMPER] |= bit;
         image.policies.push_back(std::move(info));
     }
 

@@ -60,7 +60,8 @@ void dump_image(const MapImage& image, std::ostream& out)
     }
     out << "  applies: file=" << policies_in(image, s.applies[BW_KIND_FILE])
         << " exec=" << policies_in(image, s.applies[BW_KIND_EXEC])
-        << " connect=" << policies_in(image, s.applies[BW_KIND_CONNECT]) << '\n';
+        << " connect=" << policies_in(image, s.applies[BW_KIND_CONNECT])
+        << " tamper=" << policies_in(image, s.applies[BW_KIND_TAMPER]) << '\n';
     out << "  unscoped: uid=" << policies_in(image, s.uid_free) << " cgroup=" << policies_in(image, s.cgroup_free)
         << " executable=" << policies_in(image, s.executable_free) << '\n';
     for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c)

@@ -143,7 +143,8 @@ void dump_image_json(const MapImage& image, std::ostream& os)
     j.key("enforcing");
     policies(j, image, s.enforcing);
     j.key("applies").open('{');
-    for (auto [kind, name] : {std::pair{BW_KIND_FILE, "file"}, {BW_KIND_EXEC, "exec"}, {BW_KIND_CONNECT, "connect"}}) {
+    for (auto [kind, name] : {std::pair{BW_KIND_FILE, "file"}, {BW_KIND_EXEC, "exec"}, {BW_KIND_CONNECT, "connect"},
+                               {BW_KIND_TAMPER, "tamper"}}) {
         j.key(name);
         policies(j, image, s.applies[kind]);
     }

@@ -76,5 +76,10 @@ const char* kind_name(uint32_t kind);      // enum bw_kind: "file", "exec", "con
 std::string access_name(uint32_t access);  // "read", "write", "read,write" (compile/columns.hpp)
 const char* file_op_name(uint32_t op);     // enum bw_file_op: "open", "create", ...
 const char* file_call_name(uint32_t call); // enum bw_file_call: "mknod", "unlink", ...
+// bw_tamper_event.mode (PTRACE_MODE_* bits): "attach" or "read"; and whose
+// credentials the kernel checked: "fs" (a /proc/PID file, mostly), "real"
+// (a syscall: ptrace, process_vm_readv, pidfd_getfd, kcmp), "unknown".
+const char* ptrace_mode_name(uint32_t mode);
+const char* ptrace_creds_name(uint32_t mode);
 
 }  // namespace bulwark

@@ -44,6 +44,18 @@ const char* bpf_call_name(uint32_t cmd)
     }
 }
 
+const char* ptrace_mode_name(uint32_t mode)
+{
+    return (mode & 0x2u) ? "attach" : "read";  // PTRACE_MODE_ATTACH, else PTRACE_MODE_READ
+}
+
+const char* ptrace_creds_name(uint32_t mode)
+{
+    if (mode & 0x8u) return "fs";    // PTRACE_MODE_FSCREDS: mostly /proc/PID files
+    if (mode & 0x10u) return "real"; // PTRACE_MODE_REALCREDS: ptrace(2), process_vm_*, pidfd_getfd, kcmp
+    return "unknown";
+}
+
 const char* object_type_name(uint32_t type)
 {
     switch (type) {
@@ -83,19 +95,20 @@ bool EventDecoder::decode_tamper(const bw_tamper_event& e, std::string& out)
     write_verdict(line, h);
     switch (e.op) {
     case BW_TAMPER_SIGNAL: {
+        // The number as the kernel has it, and its name where it has one
+        // (real-time signals have none: SIGRTMIN+n is libc's numbering).
         const char* abbrev = sigabbrev_np(static_cast<int>(e.signal));
         line.field("op", "signal").field("object", "process").field("target_pid", e.target_pid);
-        if (abbrev)
-            line.field("signal", "SIG" + std::string(abbrev));
-        else
-            line.field("signal", std::to_string(e.signal));
+        line.field("signal", e.signal);
+        if (abbrev) line.field("signal_name", "SIG" + std::string(abbrev));
         break;
     }
     case BW_TAMPER_PTRACE:
         line.field("op", "ptrace")
             .field("object", "process")
             .field("target_pid", e.target_pid)
-            .field("mode", (e.mode & 0x2u) ? "attach" : "read");  // PTRACE_MODE_ATTACH
+            .field("mode", ptrace_mode_name(e.mode))
+            .field("creds", ptrace_creds_name(e.mode));
         break;
     case BW_TAMPER_BPF:
     case BW_TAMPER_BPF_LOAD: {

@@ -261,6 +261,18 @@ void OcsfTranslator::translate_line(std::string_view line, std::string& out) con
                 .str("direction", "Outbound");
             body.obj("dst_endpoint", dst).obj("connection_info", conn);
             message = verdict + " " + proto + " connect to " + addr + " port " + std::to_string(integer(e, "port"));
+        } else if (kind == "tamper") {
+            // An attempt on bulwark itself: the process acted on is bulwark.
+            cls = kProcess;
+            const bool ptrace = e.str("op") == "ptrace";
+            act = ptrace ? Activity{3, "Open"} : Activity{99, "Other"};
+            Obj process;
+            process.num("pid", integer(e, "target_pid")).str("name", "bulwark");
+            body.obj("process", process);
+            message = verdict + " " +
+                      (ptrace ? "ptrace " + e.str("mode") + " of"
+                              : "signal " + e.str("signal_name", "#" + std::to_string(integer(e, "signal"))) + " to") +
+                      " bulwark (pid " + std::to_string(integer(e, "target_pid")) + ")";
         } else {
             // A kind this translator does not know yet (a newer event):
             // still an OCSF object, of the file class with the path.

@@ -66,6 +66,7 @@ void note_unseen(RunPlan& plan, const Policy& p, Mode mode, bool files, bool exe
 }  // namespace
 
 const char* const kStickyScopeHooks[3] = {"task_alloc", "bprm_creds_for_exec", "task_fix_setuid"};
+const char* const kSelfProtectHooks[2] = {"task_kill", "ptrace_access_check"};
 
 const FileHook kFileHooks[14] = {
     {BW_COL_WRITE, "path_truncate", true},       {BW_COL_WRITE, "file_truncate", false},
@@ -154,10 +155,13 @@ RunPlan plan_run(const std::vector<Policy>& policies, const MapImage& image, con
     if (!plan.fanotify.empty() && std::find(plan.objects.begin(), plan.objects.end(), "enforce") == plan.objects.end() &&
         std::find(plan.objects.begin(), plan.objects.end(), "connect_cgroup") == plan.objects.end())
         plan.objects.push_back("connect_cgroup");
-    // Sticky scope: with the enforce object always, since a reload may
-    // scope a set that had no scope at start.
-    if (!plan.objects.empty() && plan.objects.front() == "enforce")
+    // Sticky scope and self-protection: with the enforce object always,
+    // since a reload may scope a set that had no scope at start, or give
+    // rules to a policy that had none.
+    if (!plan.objects.empty() && plan.objects.front() == "enforce") {
         plan.programs.insert(plan.programs.end(), std::begin(kStickyScopeHooks), std::end(kStickyScopeHooks));
+        plan.programs.insert(plan.programs.end(), std::begin(kSelfProtectHooks), std::end(kSelfProtectHooks));
+    }
     bool enforcing = false, any = false;
     for (const auto& info : image.policies) {
         if (!with_rules.empty() && std::find(with_rules.begin(), with_rules.end(), info.name) == with_rules.end())

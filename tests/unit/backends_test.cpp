@@ -141,10 +141,10 @@ cidrs = ["192.0.2.0/24"]
     CHECK(lsm.objects == std::vector<std::string>{"enforce", "monitor_connect"});
     // The [[file]] rule decides every right: file_open and every file hook.
     CHECK(lsm.programs.front() == "file_open");
-    CHECK(lsm.programs.size() == 1 + std::size(kFileHooks) + 2 + 3);
-    CHECK(std::vector<std::string>(lsm.programs.end() - 5, lsm.programs.end()) ==
+    CHECK(lsm.programs.size() == 1 + std::size(kFileHooks) + 2 + 3 + 2);
+    CHECK(std::vector<std::string>(lsm.programs.end() - 7, lsm.programs.end()) ==
           std::vector<std::string>{"socket_connect", "socket_sendmsg", "task_alloc", "bprm_creds_for_exec",
-                                   "task_fix_setuid"});
+                                   "task_fix_setuid", "task_kill", "ptrace_access_check"});
     CHECK(lsm.lsm_rules == std::vector<std::string>{"p.toml:6 [[file]]", "p.toml:3 [[connect]]"});
 
     const RunPlan fallback =
@@ -166,9 +166,10 @@ TEST_CASE("run plan with backends: an empty set without BPF-LSM loads the connec
 TEST_CASE("probe rows: every kind of rule, with its mechanism")
 {
     const auto rows = coverage(no_lsm(), choose_backends(no_lsm()));
-    REQUIRE(rows.size() == 6);
-    const char* what[] = {"file open", "file operations", "exec", "exec through the loader", "connect", "monitors"};
-    const char* mech[] = {"none", "none", "none", "none", "cgroup-sock-addr", "tracepoints+cgroup"};
+    REQUIRE(rows.size() == 7);
+    const char* what[] = {"file open", "file operations", "exec", "exec through the loader", "connect",
+                          "self-protection", "monitors"};
+    const char* mech[] = {"none", "none", "none", "none", "cgroup-sock-addr", "none", "tracepoints+cgroup"};
     for (size_t i = 0; i < rows.size(); ++i) {
         CHECK(rows[i].what == what[i]);
         CHECK(rows[i].mechanism == mech[i]);
@@ -231,7 +232,7 @@ TEST_CASE("probe rows with fanotify: file opens and exec through it, file operat
     BackendSupport s = no_lsm();
     s.fanotify = true;
     const auto rows = coverage(s, choose_backends(s));
-    const char* mech[] = {"fanotify", "none", "fanotify", "fanotify", "cgroup-sock-addr", "tracepoints+cgroup"};
+    const char* mech[] = {"fanotify", "none", "fanotify", "fanotify", "cgroup-sock-addr", "none", "tracepoints+cgroup"};
     REQUIRE(rows.size() == std::size(mech));
     for (size_t i = 0; i < rows.size(); ++i) {
         CAPTURE(rows[i].what);

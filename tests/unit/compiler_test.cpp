@@ -263,6 +263,9 @@ TEST_CASE("image: the policy set masks")
     CHECK(s.enforcing == 0b1101);
     CHECK(s.applies[BW_KIND_FILE] == 0b1011);
     CHECK(s.applies[BW_KIND_EXEC] == 0);
+    // Every policy that decides something protects bulwark from its scope;
+    // c decides nothing (docs/decisions/011-self-protection.md).
+    CHECK(s.applies[BW_KIND_TAMPER] == 0b1011);
     CHECK(s.uid_free == 0b1110);
     CHECK(s.cgroup_free == 0b1101);
     CHECK(s.executable_free == 0b1111);

@@ -118,10 +118,12 @@ const std::vector<std::string> kEveryFileHook = {
     "path_symlink", "path_unlink", "path_rmdir",    "path_rename",    "path_link",
     "path_chmod", "path_chown",    "inode_setxattr", "inode_removexattr", "inode_setattr"};
 
-// The hooks of `kinds`, then the sticky-scope hooks every enforce object loads.
+// The hooks of `kinds`, then the sticky-scope and self-protection hooks
+// every enforce object loads.
 std::vector<std::string> with_sticky(std::vector<std::string> kinds)
 {
     kinds.insert(kinds.end(), std::begin(kStickyScopeHooks), std::end(kStickyScopeHooks));
+    kinds.insert(kinds.end(), std::begin(kSelfProtectHooks), std::end(kSelfProtectHooks));
     return kinds;
 }
 

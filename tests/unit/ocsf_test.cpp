@@ -113,6 +113,10 @@ const char* kExecWould =
     R"({"type":"verdict","time":"2026-11-25T20:31:02.112233445Z","kind":"exec","verdict":"would-deny","policy":"web","rule":"web.toml:21","pid":301,"tid":301,"ppid":145,"uid":33,"comm":"ld-linux-x86-64","exe":"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2","cgroup":"/","path":"/usr/bin/nc","route":"loader","loader":"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"})";
 const char* kConnectAudit =
     R"({"type":"verdict","time":"2026-11-25T20:31:03.001122334Z","kind":"connect","verdict":"audit","policy":"web","rule":"web.toml:27","pid":302,"tid":302,"ppid":145,"uid":0,"comm":"curl","exe":"/usr/bin/curl","cgroup":"/","addr":"::ffff:169.254.169.254","port":80,"protocol":"tcp","family":"inet6","call":"connect"})";
+const char* kTamperSignal =
+    R"({"type":"verdict","time":"2026-12-03T12:10:04.551203118Z","kind":"tamper","verdict":"deny","policy":"web","rule":"web.toml:2","pid":310,"tid":310,"ppid":145,"uid":0,"comm":"kill","exe":"/bin/busybox","cgroup":"/web","op":"signal","object":"process","target_pid":98,"signal":9,"signal_name":"SIGKILL"})";
+const char* kTamperPtrace =
+    R"({"type":"verdict","time":"2026-12-03T12:10:05.102938475Z","kind":"tamper","verdict":"would-deny","policy":"web","rule":"web.toml:2","pid":311,"tid":311,"ppid":145,"uid":0,"comm":"gdb","exe":"/usr/bin/gdb","cgroup":"/web","op":"ptrace","object":"process","target_pid":98,"mode":"attach","creds":"real"})";
 const char* kMonitorFile =
     R"({"type":"monitor","time":"2026-11-25T21:24:21.330007079Z","monitor":"file","policy":"watch","rule":"watch.toml:7","action":"report","suppressed":0,"pid":20494,"tid":20494,"ppid":20493,"uid":0,"comm":"cat","exe":"/usr/bin/cat","cgroup":"/demo","syscall":"openat","path":"/etc/shadow","access":"read","given":"../etc/./shadow"})";
 const char* kMonitorSyscallKill =
@@ -130,7 +134,7 @@ const char* kStats =
 
 TEST_CASE("ocsf: every event has every attribute OCSF 1.4.0 requires for its class, typed as the schema says")
 {
-    for (const char* line : {kFileDeny, kExecWould, kConnectAudit, kMonitorFile, kMonitorSyscallKill,
+    for (const char* line : {kFileDeny, kExecWould, kConnectAudit, kTamperSignal, kTamperPtrace, kMonitorFile, kMonitorSyscallKill,
                              kMonitorConnectUdp, kReady, kLost, kStats}) {
         const JsonValue o = translate(line);
         require_all(o, kBase, line);
@@ -184,6 +188,19 @@ TEST_CASE("ocsf: classes, activities and the security_control verdict per bulwar
     CHECK(find(conn, "connection_info.protocol_num")->integer() == 6);
     CHECK(find(conn, "connection_info.direction_id")->integer() == 2);  // Outbound
     CHECK(conn.get("disposition_id")->integer() == 17);                 // Logged
+
+    auto sig = translate(kTamperSignal);
+    CHECK(sig.get("class_uid")->integer() == 1007);
+    CHECK(sig.get("activity_id")->integer() == 99);  // Other
+    CHECK(sig.get("action_id")->integer() == 2);     // Denied
+    CHECK(find(sig, "process.pid")->integer() == 98);
+    CHECK(find(sig, "process.name")->string() == "bulwark");
+    CHECK(find(sig, "actor.process.pid")->integer() == 310);
+    CHECK(sig.str("message") == "deny signal SIGKILL to bulwark (pid 98)");
+    auto trace = translate(kTamperPtrace);
+    CHECK(trace.get("activity_id")->integer() == 3);  // Open
+    CHECK(trace.get("disposition_id")->integer() == 15);
+    CHECK(trace.str("message") == "would-deny ptrace attach of bulwark (pid 98)");
 
     auto udp = translate(kMonitorConnectUdp);
     CHECK(udp.get("activity_id")->integer() == 6);  // Traffic

@@ -244,6 +244,7 @@ TEST_CASE("stats and lost lines: every field, in order, valid JSON")
     s.kernel[BW_STAT_EVENTS_LOST] = 7;
     s.kernel[BW_STAT_DENY_EVENTS_LOST] = 5;
     s.kernel[BW_STAT_DENIED] = 12;
+    s.kernel[BW_STAT_TAMPER_DENIED] = 3;
     s.kernel[BW_STAT_MON_REPORTED] = 4;
     s.sink = {20, 2, 1};
     auto v = JsonValue::parse(stats_line(s));
@@ -252,13 +253,14 @@ TEST_CASE("stats and lost lines: every field, in order, valid JSON")
     for (const auto& [k, _] : v->members()) keys.push_back(k);
     CHECK(keys == std::vector<std::string>{"type", "time", "generation", "events", "malformed", "lost", "deny_lost",
                                            "denied", "would_deny", "audited", "exec_denied", "connect_denied",
-                                           "walk_too_deep", "map_missing", "rule_hits_full", "monitor_events", "suppressed",
+                                           "tamper_denied", "walk_too_deep", "map_missing", "rule_hits_full", "monitor_events", "suppressed",
                                            "unresolved", "killed", "kill_failed", "written", "sink_lost",
                                            "sink_deny_lost"});
     CHECK(v->str("time") == "2025-11-24T16:00:00.123456789Z");
     CHECK(v->get("lost")->integer() == 7);
     CHECK(v->get("deny_lost")->integer() == 5);
     CHECK(v->get("denied")->integer() == 12);
+    CHECK(v->get("tamper_denied")->integer() == 3);
     CHECK(v->get("sink_lost")->integer() == 2);
 
     auto l = JsonValue::parse(lost_line(LostLine{"ring-buffer", 1'000'000'000, 2'000'000'000, 3, 2, 9, 4}));
