@@ -16,8 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "decide.bpf.h"
-#include "events.bpf.h"
+#include "file_ops.bpf.h"  /* bw_put_exe */
 
 /* PTRACE_MODE_* (include/linux/ptrace.h); stable since 4.5. */
 #define BW_PTRACE_MODE_NOAUDIT 0x04u
@@ -55,9 +54,19 @@ static __always_inline __u32 decide(struct task_struct *target, const struct bw_
 		o->policy = bw_lowest_bit(in);
 	}
 	bw_count_verdict(BW_KIND_TAMPER, o, (*set)->generation);
-	if (o->verdict == BW_VERDICT_DENY)
-		bw_count(BW_STAT_TAMPER_DENIED);
 	return o->verdict;
+}
+
+/* What the hook returns once `o` is decided and reported. A denial counts
+ * in its own branch: the two constants stay two constant moves, which the
+ * verifier of 6.10+ needs to see that the program returns 0 or an errno
+ * (a select folded into a negation is a value it cannot bound). */
+static __always_inline int verdict_ret(const struct bw_outcome *o)
+{
+	if (o->verdict != BW_VERDICT_DENY)
+		return 0;
+	bw_count(BW_STAT_TAMPER_DENIED);
+	return -1; /* -EPERM */
 }
 
 static __always_inline void report(const struct bw_outcome *o, const struct bw_policy_set *set, __u32 op,
@@ -67,7 +76,9 @@ static __always_inline void report(const struct bw_outcome *o, const struct bw_p
 
 	if (!e)
 		return;
-	bw_fill_header(&e->h, BW_KIND_TAMPER, o, set->generation);
+	/* bpf_d_path is not allowed in these hooks: the program by the walk. */
+	bw_fill_header_fields(&e->h, BW_KIND_TAMPER, o, set->generation);
+	bw_put_exe(&e->h);
 	e->op = op;
 	e->target_pid = self_tgid;
 	e->signal = sig;
@@ -98,7 +109,7 @@ int BPF_PROG(bulwark_task_kill, struct task_struct *p, struct kernel_siginfo *in
 	if (!sig || decide(p, &set, &o) == BW_VERDICT_ALLOW || !set)
 		return 0;
 	report(&o, set, BW_TAMPER_SIGNAL, (__u32)sig, 0);
-	return o.verdict == BW_VERDICT_DENY ? -1 /* -EPERM */ : 0;
+	return verdict_ret(&o);
 }
 
 /* ptrace_access_check: PTRACE_ATTACH/SEIZE, /proc/PID/mem, process_vm_readv
@@ -117,5 +128,5 @@ int BPF_PROG(bulwark_ptrace_access_check, struct task_struct *child, unsigned in
 	if ((mode & BW_PTRACE_MODE_NOAUDIT) || decide(child, &set, &o) == BW_VERDICT_ALLOW || !set)
 		return 0;
 	report(&o, set, BW_TAMPER_PTRACE, 0, mode);
-	return o.verdict == BW_VERDICT_DENY ? -1 /* -EPERM */ : 0;
+	return verdict_ret(&o);
 }
