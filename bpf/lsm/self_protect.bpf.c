@@ -19,7 +19,9 @@
 #include "file_ops.bpf.h"  /* bw_put_exe */
 
 /* PTRACE_MODE_* (include/linux/ptrace.h); stable since 4.5. */
+#define BW_PTRACE_MODE_ATTACH  0x02u
 #define BW_PTRACE_MODE_NOAUDIT 0x04u
+#define BW_PTRACE_MODE_FSCREDS 0x08u
 
 char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 
@@ -112,11 +114,16 @@ int BPF_PROG(bulwark_task_kill, struct task_struct *p, struct kernel_siginfo *in
 	return verdict_ret(&o);
 }
 
-/* ptrace_access_check: PTRACE_ATTACH/SEIZE, /proc/PID/mem, process_vm_readv
- * and writev, pidfd_getfd (attach mode); /proc/PID/environ, maps, fd/,
- * exe, kcmp (read mode). A check the kernel itself marks NOAUDIT (ps
- * reading /proc/PID/stat, which only hides addresses when refused) is left
- * alone: denying it protects nothing and would report every ps. */
+/* ptrace_access_check: every access that could change bulwark or read its
+ * memory — attach mode: PTRACE_ATTACH/SEIZE, /proc/PID/mem, process_vm_readv
+ * and writev, pidfd_getfd, /proc/PID/stack and syscall — and the syscalls
+ * that read it with the caller's real credentials: perf_event_open on it
+ * (which can sample its registers and stack), kcmp, get_robust_list,
+ * migrate_pages. What /proc says about it with read mode and the caller's
+ * fs credentials (/proc/PID/exe, cwd, root, ns/, environ, maps, fd/) is
+ * left alone: journald reads exe for every client, lsof, htop and nsenter
+ * the rest, and none of it gives control; nor is a check the kernel marks
+ * NOAUDIT (ps reading /proc/PID/stat). */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(bulwark_ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
 {
@@ -125,7 +132,11 @@ int BPF_PROG(bulwark_ptrace_access_check, struct task_struct *child, unsigned in
 
 	if (ret)
 		return ret;
-	if ((mode & BW_PTRACE_MODE_NOAUDIT) || decide(child, &set, &o) == BW_VERDICT_ALLOW || !set)
+	if (mode & BW_PTRACE_MODE_NOAUDIT)
+		return 0;
+	if (!(mode & BW_PTRACE_MODE_ATTACH) && (mode & BW_PTRACE_MODE_FSCREDS))
+		return 0;
+	if (decide(child, &set, &o) == BW_VERDICT_ALLOW || !set)
 		return 0;
 	report(&o, set, BW_TAMPER_PTRACE, 0, mode);
 	return verdict_ret(&o);

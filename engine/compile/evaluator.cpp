@@ -201,6 +201,21 @@ Outcome Evaluator::decide_file_in(uint64_t in_scope, const FileObject& object, u
     return out;
 }
 
+// Mirrors decide() in bpf/lsm/self_protect.bpf.c.
+Outcome Evaluator::decide_tamper(const Subject& subject, uint32_t self_tgid, uint32_t parent_tgid) const
+{
+    Outcome out;
+    if (subject.tgid == 1 || subject.tgid == parent_tgid) return out;
+    out.in_scope = policies_in_scope(subject, BW_KIND_TAMPER, self_tgid);
+    if (!out.in_scope) return out;
+    const uint64_t enforcing = out.in_scope & image_.policy_set.enforcing;
+    out.verdict = enforcing ? BW_VERDICT_DENY : BW_VERDICT_WOULD_DENY;
+    out.policy = static_cast<uint32_t>(lowest_bit_index(enforcing ? enforcing : out.in_scope));
+    out.column = BW_COL_TAMPER;
+    out.entry = BW_ENTRY_NONE;
+    return out;
+}
+
 uint64_t Evaluator::policies_of(bw_kind kind) const
 {
     return kind < BW_NR_ENFORCE_KINDS ? image_.policy_set.applies[kind] : 0;

@@ -85,6 +85,10 @@ public:
     Outcome decide_exec(const Subject& subject, const FileObject& program, ExecUse use,
                         uint32_t self_tgid = 0) const;
     Outcome decide_connect(const Subject& subject, const Destination& dest, uint32_t self_tgid = 0) const;
+    // `subject` signalling bulwark (signal != 0) or passing a ptrace check
+    // on it (bpf/lsm/self_protect.bpf.c): PID 1, bulwark's parent
+    // (`parent_tgid`) and bulwark itself are never in scope.
+    Outcome decide_tamper(const Subject& subject, uint32_t self_tgid, uint32_t parent_tgid) const;
 
     // The same decisions for the policies `in_scope` (bits), whoever asks:
     // with every policy of a kind in scope, the strictest answer any

@@ -2,6 +2,7 @@
 // keep their scope from signalling or tracing bulwark, and the tamper
 // records' JSON fields (docs/events.md, kind "tamper").
 #include "compile/compiler.hpp"
+#include "compile/evaluator.hpp"
 #include "events/decoder.hpp"
 #include "monitor/run_plan.hpp"
 #include "policy/parser.hpp"
@@ -96,6 +97,38 @@ TEST_CASE("tamper: every policy that decides something protects bulwark from its
     CHECK(image->rule_location(BW_ENTRY_NONE, 1, BW_COL_TAMPER) == "t1.toml:2");
 }
 
+TEST_CASE("tamper evaluator: deny from an enforcing scope, would-deny from an auditing one; PID 1, the parent, bulwark free")
+{
+    auto image = image_of({"[policy]\nname = \"guard\"\n\n[scope]\nuid = [33]\n\n"
+                           "[[file]]\npaths = [\"/etc/shadow\"]\naction = \"deny\"\n",
+                           "[policy]\nname = \"audited\"\nmode = \"audit\"\n\n"
+                           "[[connect]]\ncidrs = [\"10.0.0.0/8\"]\naction = \"deny\"\n"});
+    const Evaluator eval(*image);
+    constexpr uint32_t self = 900, parent = 800;
+    auto as = [](uint32_t tgid, uint32_t uid) {
+        Subject s;
+        s.tgid = tgid;
+        s.uid = uid;
+        return s;
+    };
+    const Outcome www = eval.decide_tamper(as(500, 33), self, parent);
+    CHECK(www.verdict == BW_VERDICT_DENY);
+    CHECK(www.policy == 0);
+    CHECK(www.column == BW_COL_TAMPER);
+    CHECK(www.entry == BW_ENTRY_NONE);
+    CHECK(www.in_scope == 0b11);
+    const Outcome root = eval.decide_tamper(as(501, 0), self, parent);
+    CHECK(root.verdict == BW_VERDICT_WOULD_DENY);
+    CHECK(root.policy == 1);
+    CHECK(eval.decide_tamper(as(1, 33), self, parent).verdict == BW_VERDICT_ALLOW);       // init
+    CHECK(eval.decide_tamper(as(parent, 33), self, parent).verdict == BW_VERDICT_ALLOW);  // who started it
+    CHECK(eval.decide_tamper(as(self, 33), self, parent).verdict == BW_VERDICT_ALLOW);    // bulwark's threads
+
+    auto inert = image_of({"[policy]\nname = \"inert\"\n\n[[file]]\nprefixes = [\"/etc/\"]\naction = \"allow\"\n"});
+    const Evaluator none(*inert);
+    CHECK(none.decide_tamper(as(500, 33), self, parent).verdict == BW_VERDICT_ALLOW);
+}
+
 TEST_CASE("tamper: the self-protection hooks load with the enforce object, and only with it")
 {
     auto image = image_of({kEnforce});
@@ -151,8 +184,8 @@ TEST_CASE("tamper decoder: ptrace says attach or read, and whose credentials wer
     const Case cases[] = {
         {kModeAttach | kModeRealCreds, "attach", "real"},  // PTRACE_ATTACH, process_vm_readv, pidfd_getfd
         {kModeAttach | kModeFsCreds, "attach", "fs"},      // open("/proc/PID/mem")
-        {kModeRead | kModeFsCreds, "read", "fs"},          // /proc/PID/environ, maps, fd/
-        {kModeRead | kModeRealCreds, "read", "real"},      // kcmp
+        {kModeRead | kModeRealCreds, "read", "real"},      // perf_event_open, kcmp
+        {kModeRead | kModeFsCreds, "read", "fs"},          // (allowed, never reported: /proc/PID/exe, environ)
         {kModeRead, "read", "unknown"},
     };
     for (const Case& c : cases) {

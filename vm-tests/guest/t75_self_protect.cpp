@@ -1,9 +1,10 @@
 // bulwark protects itself (docs/decisions/011-self-protection.md): a process
 // in the scope of an enforcing policy cannot signal bulwark, attach to it
-// or read its memory — each attempt fails with EPERM and is a "tamper"
-// verdict event — while bulwark keeps running and enforcing; a process
-// outside every scope keeps full control; in audit mode the same attempts
-// are would-deny and go through.
+// or read its memory — each attempt fails with EPERM (EACCES for
+// /proc/PID/mem) and is a "tamper" verdict event — while bulwark keeps
+// running and enforcing, and what /proc says about it stays readable; a
+// process outside every scope keeps full control; in audit mode the same
+// attempts are would-deny and go through.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -173,8 +174,16 @@ TEST("self-protect: in an enforcing policy's scope, signals, ptrace and /proc/PI
         for (size_t i = 0; i < attempts.size(); ++i)
             if (got[i] != attempts[i].want)
                 fail("in scope: ", attempts[i].what, " gave ", errno_name(got[i]), ", want ", errno_name(attempts[i].want));
-        // Signal 0 only asks whether bulwark exists: allowed, not reported.
+        // Signal 0 only asks whether bulwark exists, and /proc says what
+        // it is (journald, lsof, nsenter read these): allowed, not reported.
         if (int e = err(kill(target, 0)); e != 0) fail("in scope: kill(0) gave ", errno_name(e), ", want success");
+        char link[256];
+        if (readlink(cat("/proc/", target, "/exe").c_str(), link, sizeof link) < 0)
+            fail("in scope: readlink(/proc/PID/exe) gave ", errno_name(errno), ", want success");
+        if (int e = open_errno(cat("/proc/", target, "/environ"), O_RDONLY); e != 0)
+            fail("in scope: open(/proc/PID/environ) gave ", errno_name(e), ", want success");
+        if (int e = open_errno(cat("/proc/", target, "/ns/mnt"), O_RDONLY); e != 0)
+            fail("in scope: open(/proc/PID/ns/mnt) gave ", errno_name(e), ", want success");
         // bulwark is still enforcing: the rule still denies.
         if (int e = open_errno(secret, O_RDONLY); e != EPERM) fail("in scope: open(secret) gave ", errno_name(e), ", want EPERM");
         return 0;
@@ -184,7 +193,7 @@ TEST("self-protect: in an enforcing policy's scope, signals, ptrace and /proc/PI
     Json file = bw.next_verdict("open(secret) after the attempts");
     require(file.str("kind") == "file" && file.str("verdict") == "deny" && file.str("path") == secret &&
                 file.num("pid") == r.pid,
-            "the next event is not the file denial (kill(0) must not be reported): ", file.line());
+            "the next event is not the file denial (kill(0) and /proc reads must not be reported): ", file.line());
     require_running(bw, "the attempts");
 
     // Outside every scope (neither in the cgroup nor bulwark's parent): full control.
