@@ -247,7 +247,8 @@ int cmd_run(const Args& args)
              },
              [&](uint32_t generation, std::shared_ptr<const MapImage> image) {
                  fanotify->publish(generation, std::move(image));
-             }});
+             },
+             [&] { return fanotify->counters().totals(); }});
     }
     engine.start(std::move(*compiled),
                  programs.taken_over() ? "takeover of generation " + std::to_string(programs.taken_over()) + " from " +
@@ -272,7 +273,10 @@ int cmd_run(const Args& args)
             MetricsSnapshot m;
             m.verdicts = ledger.verdicts();
             m.kernel = read_stats(stats_fd);
-            if (fanotify) add_fanotify_stats(fanotify->counters(), m.kernel);
+            if (fanotify) {
+                add_fanotify_stats(fanotify->counters(), m.kernel);
+                m.fanotify = fanotify->counters().totals();
+            }
             m.decoded = decoder.counters();
             m.sink = writer.counters();
             m.generation = engine.generation();

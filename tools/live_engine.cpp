@@ -202,6 +202,9 @@ StatusSnapshot LiveEngine::status() const
     s.policy_files = live_.files;
     s.programs = programs_.attached();
     s.missing_hooks = programs_.missing();
+    s.backends = setup_.backends.json();
+    for (const auto& b : user_backends_)
+        if (b.totals) s.fanotify = b.totals();
     s.started_ns = started_ns_;
     s.now_ns = unix_now_ns();
     s.last_reload = last_reload_;

@@ -62,6 +62,7 @@ public:
     struct UserBackend {
         std::function<void(const std::vector<Policy>&)> prepare;
         std::function<void(uint32_t, std::shared_ptr<const MapImage>)> published;
+        std::function<FanotifyTotals()> totals;  // for status ("fanotify")
     };
     void add_user_backend(UserBackend backend) { user_backends_.push_back(std::move(backend)); }
 

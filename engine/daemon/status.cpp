@@ -57,6 +57,20 @@ std::string rule_hits(const RuleHits& r)
     return out;
 }
 
+std::string fanotify_totals(const FanotifyTotals& f)
+{
+    std::string out;
+    JsonLine(out)
+        .field("events", f.events)
+        .field("ignored", f.ignored)
+        .field("own", f.own)
+        .field("cache_hits", f.cache_hits)
+        .field("unknown_call", f.unknown_call)
+        .field("failed", f.failed)
+        .close();
+    return out;
+}
+
 int64_t num(const JsonValue& v, std::string_view key)
 {
     const JsonValue* m = v.get(key);
@@ -113,8 +127,9 @@ std::string status_json(const StatusSnapshot& s)
         .field("policies", names)
         .raw("policy_files", nested_array(files))
         .field("programs", s.programs)
-        .field("missing_hooks", s.missing_hooks)
-        .field("started", rfc3339_utc(s.started_ns))
+        .field("missing_hooks", s.missing_hooks);
+    if (!s.backends.empty()) line.raw("backends", s.backends);
+    line.field("started", rfc3339_utc(s.started_ns))
         .field("uptime_seconds", (s.now_ns - s.started_ns) / 1'000'000'000)
         .raw("last_reload", nested_reload(s.last_reload))
         .field("reloads_ok", s.reloads_ok)
@@ -127,6 +142,7 @@ std::string status_json(const StatusSnapshot& s)
         .field("sink_deny_lost", s.sink_deny_lost)
         .raw("rules", nested_array(rules))
         .raw("rules_unnamed", rule_totals(s.unnamed_hits));
+    if (s.fanotify) line.raw("fanotify", fanotify_totals(*s.fanotify));
     if (s.adopted) line.field("adopted", *s.adopted);
     line.end();
     return out;
@@ -154,6 +170,9 @@ std::string status_text(const JsonValue& v)
                 << p.str("sha256") << '\n';
     out << "programs:      " << list(v, "programs") << '\n';
     out << "missing hooks: " << list(v, "missing_hooks") << '\n';
+    if (const JsonValue* b = v.get("backends"); b && b->is_object())
+        out << "backends:      file " << b->str("file") << ", exec " << b->str("exec") << ", connect "
+            << b->str("connect") << '\n';
     if (const JsonValue* r = v.get("last_reload"); r && r->is_object()) {
         out << "last reload:   " << r->str("result");
         if (r->str("result") != "none")
@@ -165,6 +184,11 @@ std::string status_text(const JsonValue& v)
     out << "events:        " << num(v, "events") << " decoded, " << num(v, "written") << " lines written; lost: "
         << num(v, "lost") << " in the ring buffer (" << num(v, "deny_lost") << " denials), " << num(v, "sink_lost")
         << " in the events destination (" << num(v, "sink_deny_lost") << " denials)\n";
+    if (const JsonValue* f = v.get("fanotify"); f && f->is_object())
+        out << "fanotify:      " << num(*f, "events") << " permission events decided (and " << num(*f, "own")
+            << " of bulwark's own let through unasked); " << num(*f, "ignored") << " files marked ignored, "
+            << num(*f, "cache_hits") << " cache hits, " << num(*f, "unknown_call") << " opens of unknown flags, "
+            << num(*f, "failed") << " failed decisions (let through)\n";
     if (const JsonValue* rules = v.get("rules"); rules && rules->is_array() && !rules->array().empty()) {
         out << "rule hits (deny / would-deny / audit):\n";
         for (const auto& r : rules->array())

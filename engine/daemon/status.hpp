@@ -7,6 +7,8 @@
 // docs/operations.md, "Status", lists every field.
 #pragma once
 
+#include "util/fanotify_totals.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +55,7 @@ struct StatusSnapshot {
     std::vector<PolicyFileStatus> policy_files;
     std::vector<std::string> programs;       // attached
     std::vector<std::string> missing_hooks;  // not loaded: this kernel lacks the hook
+    std::string backends;                    // the ready line's {"file":...,"exec":...,"connect":...}; empty: unknown
     int64_t started_ns = 0;
     int64_t now_ns = 0;
     ReloadStatus last_reload;
@@ -67,6 +70,7 @@ struct StatusSnapshot {
     // or read from the pins): totals by verdict; rule and policy empty.
     RuleHits unnamed_hits;
     std::optional<std::string> adopted;      // e.g. "adopted from pins of pid 123"
+    std::optional<FanotifyTotals> fanotify;  // while the fanotify backend decides some kind
 };
 
 // {"type":"status",...}\n

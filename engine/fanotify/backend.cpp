@@ -258,7 +258,10 @@ void FanotifyBackend::answer_loop()
         try {
             a = decider_.decide(r.fd, r.tid, r.exec, generation);
         } catch (const std::exception&) {
-            a = {};  // out of memory and the like: answered below, never left waiting
+            // Out of memory and the like: answered (allow) below, never
+            // left waiting, and counted (status "fanotify.failed").
+            a = {};
+            decider_.counters().failed++;
         }
         if (a.ignore) {
             std::lock_guard lock(marks_);

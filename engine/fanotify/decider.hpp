@@ -13,6 +13,8 @@
 #include "compile/evaluator.hpp"
 #include "compile/map_image.hpp"
 
+#include "util/fanotify_totals.hpp"
+
 #include "bulwark/abi.h"
 
 #include <atomic>
@@ -25,10 +27,11 @@
 
 namespace bulwark {
 
-// What the backend counts, merged into the stats line and metrics with
-// the kernel's counters of the same meaning (enum bw_stat).
+// What the backend counts. The verdicts are merged into the stats line and
+// metrics with the kernel's counters of the same meaning (enum bw_stat);
+// the rest is status's "fanotify" and the bulwark_fanotify_* metrics.
 struct FanotifyCounters {
-    std::atomic<uint64_t> events{0};        // permission events answered
+    std::atomic<uint64_t> events{0};        // permission events decided and answered
     std::atomic<uint64_t> denied{0};        // BW_STAT_DENIED
     std::atomic<uint64_t> exec_denied{0};   // BW_STAT_EXEC_DENIED
     std::atomic<uint64_t> would_deny{0};    // BW_STAT_WOULD_DENY
@@ -37,13 +40,16 @@ struct FanotifyCounters {
     std::atomic<uint64_t> own{0};           // bulwark's own opens, allowed unasked
     std::atomic<uint64_t> cache_hits{0};    // files whose dentry chain was known
     std::atomic<uint64_t> unknown_call{0};  // opens whose flags could not be read: read and write assumed
+    std::atomic<uint64_t> failed{0};        // decisions that threw: answered allow
+
+    FanotifyTotals totals() const { return {events, ignored, own, cache_hits, unknown_call, failed}; }
 };
 
 struct FanotifyAnswer {
     bool allow = true;
     bool ignore = false;
     bw_verdict verdict = BW_VERDICT_ALLOW;  // of the record, when there is one
-    bool program = false;                   // the record is an exec event                 // no policy can deny this file to anyone: mark it ignored
+    bool program = false;                   // the record is an exec event
     std::vector<unsigned char> record;   // a bw_file_event or bw_exec_event, or empty
 };
 

@@ -149,6 +149,25 @@ std::string render_prometheus(const MetricsSnapshot& s)
              "Verdicts no per-rule counter had room for (bulwark_rule_hits_total misses them).");
     x.sample("bulwark_rule_hits_full_total", "", k(BW_STAT_RULE_HITS_FULL));
 
+    if (s.fanotify) {
+        const FanotifyTotals& f = *s.fanotify;
+        x.family("bulwark_fanotify_events_total", "counter",
+                 "Permission events the fanotify backend decided and answered (bulwark's own not included).");
+        x.sample("bulwark_fanotify_events_total", "", f.events);
+        x.family("bulwark_fanotify_own_total", "counter", "Permission events of bulwark's own opens, let through unasked.");
+        x.sample("bulwark_fanotify_own_total", "", f.own);
+        x.family("bulwark_fanotify_ignored_total", "counter",
+                 "Files given an ignore mark: no policy can deny them to anyone, so they are not asked about again.");
+        x.sample("bulwark_fanotify_ignored_total", "", f.ignored);
+        x.family("bulwark_fanotify_cache_hits_total", "counter", "Decisions whose file's dentry chain was already known.");
+        x.sample("bulwark_fanotify_cache_hits_total", "", f.cache_hits);
+        x.family("bulwark_fanotify_unknown_call_total", "counter",
+                 "Opens whose flags could not be read: decided as read and write.");
+        x.sample("bulwark_fanotify_unknown_call_total", "", f.unknown_call);
+        x.family("bulwark_fanotify_failed_total", "counter", "Decisions that failed (out of memory): let through.");
+        x.sample("bulwark_fanotify_failed_total", "", f.failed);
+    }
+
     // A hook may have several programs (and a name may repeat across
     // objects): one series per name, whose value is how many.
     std::map<std::string, uint64_t> attached, missing;

@@ -6,8 +6,10 @@
 #include "events/decoder.hpp"
 #include "events/verdict_count.hpp"
 #include "events/sink_writer.hpp"
+#include "util/fanotify_totals.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@ struct MetricsSnapshot {
     std::vector<std::string> missing;     // hooks this kernel lacks
     bool bpf_stats_enabled = false;
     std::vector<ProgramRunStats> run_stats;  // when bpf_stats_enabled
+    std::optional<FanotifyTotals> fanotify;  // while the fanotify backend decides some kind
 };
 
 std::string render_prometheus(const MetricsSnapshot& s);

@@ -194,7 +194,8 @@ TEST_CASE("rule hits: status and metrics count every verdict of every rule exact
     CHECK(would == 3);
 }
 
-TEST_CASE("rule hits: the fanotify backend counts its verdicts in the same counters")
+TEST_CASE("rule hits: the fanotify backend counts its verdicts in the same counters; status and metrics show "
+          "its own counters")
 {
     REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
     TestCgroup cg;
@@ -208,7 +209,8 @@ TEST_CASE("rule hits: the fanotify backend counts its verdicts in the same count
     const std::string file = tmp.write("secrets.toml", text);
     const std::string rule = "secrets.toml:" + std::to_string(line_of(text, "[[file]]"));
     const std::string socket = tmp.path() + "/control.sock";
-    Bulwark bw({file}, {"--socket", socket});
+    const int port = free_port();
+    Bulwark bw({file}, {"--socket", socket, "--metrics", "127.0.0.1:" + std::to_string(port)});
     auto ready = bw.wait_ready();
     INFO("bulwark stderr: " << bw.errors());
     REQUIRE(ready);
@@ -226,6 +228,27 @@ TEST_CASE("rule hits: the fanotify backend counts its verdicts in the same count
     CHECK(open_errno(secret) == 0);  // the test, outside the cgroup
     const JsonValue s = status(socket);
     CHECK(rule_hits(s, "secrets", rule) == Hits{4, 0, 0});
+    // The backend's own counters: six opens on the tmpfs it marks, each
+    // asked once; `other` no policy can deny to anyone: marked ignored
+    // after its first open; the secret's dentry chain is known after the
+    // first of its five opens.
+    const JsonValue* backends = s.get("backends");
+    REQUIRE(backends);
+    CHECK(backends->str("file") == "fanotify");
+    const JsonValue* fan = s.get("fanotify");
+    REQUIRE(fan);
+    INFO("fanotify: events " << member(*fan, "events") << " ignored " << member(*fan, "ignored") << " own "
+                              << member(*fan, "own") << " cache_hits " << member(*fan, "cache_hits"));
+    CHECK(member(*fan, "events") == 6);
+    CHECK(member(*fan, "ignored") == 1);
+    CHECK(member(*fan, "own") == 0);
+    CHECK(member(*fan, "cache_hits") == 4);
+    CHECK(member(*fan, "unknown_call") == 0);
+    CHECK(member(*fan, "failed") == 0);
+    const std::string metrics = scrape(port);
+    CHECK(metrics.find("\nbulwark_fanotify_events_total 6\n") != std::string::npos);
+    CHECK(metrics.find("\nbulwark_fanotify_ignored_total 1\n") != std::string::npos);
+    CHECK(metrics.find("\nbulwark_fanotify_cache_hits_total 4\n") != std::string::npos);
     int st = 0;
     bw.stop(&st);
     CHECK(exited_ok(st));

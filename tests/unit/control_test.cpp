@@ -158,6 +158,8 @@ TEST_CASE("status: JSON fields named as in the ready and stats lines, and its te
         CHECK_MESSAGE(v.get(key), key);
     CHECK(v.get("rules")->array().empty());
     CHECK(!v.get("adopted"));
+    CHECK(!v.get("backends"));  // unknown (the sample's): left out
+    CHECK(!v.get("fanotify"));  // no fanotify backend: left out
 
     const std::string text = status_text(v);
     CHECK(text.find("bulwark: auditing (nothing is blocked), generation 3") == 0);
@@ -183,6 +185,33 @@ TEST_CASE("status: JSON fields named as in the ready and stats lines, and its te
     CHECK(u.get("rules_unnamed")->get("deny")->integer() == 7);
     CHECK(u.get("rules_unnamed")->get("would_deny")->integer() == 2);
     CHECK(status_text(u).find("no engine here can name (deny / would-deny / audit): 7 / 2 / 0") != std::string::npos);
+
+    // The fanotify backend: the ready line's backends, and its counters.
+    StatusSnapshot fan = s;
+    fan.backends = R"({"file":"fanotify","exec":"fanotify","connect":"cgroup-sock-addr"})";
+    fan.fanotify = FanotifyTotals{11, 3, 2, 5, 1, 0};
+    JsonValue f = parsed(status_json(fan));
+    REQUIRE(f.get("backends"));
+    CHECK(f.get("backends")->str("file") == "fanotify");
+    CHECK(f.get("backends")->str("connect") == "cgroup-sock-addr");
+    const JsonValue* counters = f.get("fanotify");
+    REQUIRE(counters);
+    std::vector<std::string> keys;
+    for (const auto& [k, value] : counters->members()) {
+        keys.push_back(k);
+        CHECK(value.is_integer());
+    }
+    CHECK(keys == std::vector<std::string>{"events", "ignored", "own", "cache_hits", "unknown_call", "failed"});
+    CHECK(counters->get("events")->integer() == 11);
+    CHECK(counters->get("ignored")->integer() == 3);
+    CHECK(counters->get("own")->integer() == 2);
+    CHECK(counters->get("cache_hits")->integer() == 5);
+    CHECK(counters->get("unknown_call")->integer() == 1);
+    const std::string ftext = status_text(f);
+    CHECK(ftext.find("backends:      file fanotify, exec fanotify, connect cgroup-sock-addr\n") != std::string::npos);
+    CHECK(ftext.find("fanotify:      11 permission events decided (and 2 of bulwark's own let through unasked); 3 "
+                     "files marked ignored, 5 cache hits, 1 opens of unknown flags, 0 failed decisions") !=
+          std::string::npos);
 }
 
 TEST_CASE("control socket: a request and its answer over a real socket; modes; a second daemon refused")

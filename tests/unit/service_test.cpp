@@ -328,6 +328,17 @@ TEST_CASE("prometheus: names, labels, values; one series per label set")
     auto off = sample_metrics();
     off.bpf_stats_enabled = false;
     CHECK(render_prometheus(off).find("bulwark_bpf_run_seconds_total") == std::string::npos);
+    // The fanotify backend's counters, only while it runs.
+    CHECK(t.find("bulwark_fanotify_") == std::string::npos);
+    auto fan = sample_metrics();
+    fan.fanotify = FanotifyTotals{11, 3, 2, 5, 1, 4};
+    const std::string ft = render_prometheus(fan);
+    CHECK(ft.find("bulwark_fanotify_events_total 11\n") != std::string::npos);
+    CHECK(ft.find("bulwark_fanotify_ignored_total 3\n") != std::string::npos);
+    CHECK(ft.find("bulwark_fanotify_own_total 2\n") != std::string::npos);
+    CHECK(ft.find("bulwark_fanotify_cache_hits_total 5\n") != std::string::npos);
+    CHECK(ft.find("bulwark_fanotify_unknown_call_total 1\n") != std::string::npos);
+    CHECK(ft.find("bulwark_fanotify_failed_total 4\n") != std::string::npos);
 }
 
 TEST_CASE("metrics server: GET /metrics over loopback HTTP; 404 elsewhere")
