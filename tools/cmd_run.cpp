@@ -26,6 +26,7 @@
 #include "kernel/policy_publisher.hpp"
 #include "kernel/probe.hpp"
 #include "kernel/rule_hits.hpp"
+#include "kernel/self_identity.hpp"
 #include "kernel/stats_reporter.hpp"
 #include "live_engine.hpp"
 #include "metrics/http_server.hpp"
@@ -202,7 +203,11 @@ int cmd_run(const Args& args)
         pin_dir.clear();
     }
     ProgramOptions load_options;
-    load_options.self_tgid = static_cast<uint32_t>(::getpid());
+    // The number the kernel's programs compare with bpf_get_current_pid_tgid()
+    // and task->tgid: bulwark's tgid in the initial PID namespace, learned
+    // from the kernel (getpid() is another process's number when bulwark
+    // runs in a container's PID namespace). Also names the link pins.
+    load_options.self_tgid = learn_self_tgid();
     load_options.ringbuf_bytes = ring_mb.value << 20;
     load_options.pin_dir = pin_dir;
     load_options.keep_on_exit = keep_on_exit;
@@ -227,6 +232,11 @@ int cmd_run(const Args& args)
     const bool fan_files = backends[RuleKind::file] == Mechanism::fanotify;
     const bool fan_execs = backends[RuleKind::exec] == Mechanism::fanotify;
     if (fan_files || fan_execs) {
+        // getpid(), not self_tgid: fanotify reports the opener's pid as seen
+        // from the PID namespace of the process reading the events (the
+        // kernel's pid_vnr(), as for any pid a system call returns), which
+        // is bulwark's own namespace — the one getpid() counts in (an opener
+        // outside that namespace comes as pid 0, never as bulwark).
         fanotify.emplace(static_cast<uint32_t>(::getpid()), RealSystem().cgroup2_mount().value_or(""),
                          [&](std::vector<unsigned char> record) {
                              boost::asio::post(io, [&, record = std::move(record)] {

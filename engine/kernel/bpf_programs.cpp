@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 
 namespace bulwark {
 
@@ -85,7 +86,8 @@ BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::s
         return std::find(attached_.begin(), attached_.end(), hook) != attached_.end();
     });
     // Every program attached: now the previous bulwark's may detach.
-    if (options.load_programs) pins_.pin(maps_, links_, hooks);
+    if (options.load_programs)
+        pins_.pin(maps_, links_, hooks, options.self_tgid ? static_cast<long>(options.self_tgid) : ::getpid());
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 
+#include <algorithm>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
@@ -83,7 +84,8 @@ std::string hook_of_link_pin(const std::string& name)
     return dash == std::string::npos ? name : name.substr(dash + 1);
 }
 
-void PinnedState::pin(const SharedMaps& maps, const std::vector<LinkPtr>& links, const std::vector<std::string>& hooks)
+void PinnedState::pin(const SharedMaps& maps, const std::vector<LinkPtr>& links, const std::vector<std::string>& hooks,
+                      long owner)
 {
     if (!enabled()) return;
     for (const auto& name : maps.names()) {
@@ -92,16 +94,23 @@ void PinnedState::pin(const SharedMaps& maps, const std::vector<LinkPtr>& links,
         if (bpf_obj_pin(maps.fd(name), path.c_str()) != 0)
             throw Error("cannot pin map " + name + " at " + path + ": " + errno_text(errno));
     }
-    const std::string mine = std::to_string(::getpid()) + "-";
+    // Everything here now is a previous bulwark's: pin() runs once per process.
     const auto before = entries(dir_ + "/links");
+    std::vector<std::string> mine;
     for (size_t i = 0; i < links.size(); ++i) {
-        const std::string path = dir_ + "/links/" + link_pin_name(::getpid(), i, hooks[i]);
+        mine.push_back(link_pin_name(owner, i, hooks[i]));
+        const std::string path = dir_ + "/links/" + mine.back();
+        // A previous bulwark that had our pid (reused, or the same number
+        // in a restarted container's namespace before the owner was the
+        // global tgid) pinned this name: ours is attached already, so its
+        // link may go now.
+        ::unlink(path.c_str());
         if (int err = bpf_link__pin(links[i].get(), path.c_str()); err != 0)
             throw Error("cannot pin the link of " + hooks[i] + " at " + path + ": " + errno_text(-err));
     }
     // Ours are attached and pinned: the previous bulwark's may go.
     for (const auto& name : before)
-        if (name.rfind(mine, 0) != 0) ::unlink((dir_ + "/links/" + name).c_str());
+        if (std::find(mine.begin(), mine.end(), name) == mine.end()) ::unlink((dir_ + "/links/" + name).c_str());
 }
 
 void PinnedState::unpin_all() const

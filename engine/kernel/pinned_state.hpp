@@ -24,7 +24,8 @@ inline constexpr const char* kBpffsRoot = "/sys/fs/bpf";
 bool bpffs_mounted(const std::string& path);
 
 // A link's pin name, "PID-N-OBJECT-HOOK" (object and hook names have no
-// '-'), and the hook it names.
+// '-'; PID the owner's tgid in the initial PID namespace), and the hook it
+// names.
 std::string link_pin_name(long pid, size_t n, const std::string& object_hook);
 std::string hook_of_link_pin(const std::string& name);
 
@@ -40,9 +41,14 @@ public:
     // (before any object is loaded); false when there was nothing.
     bool adopt_maps(SharedMaps& maps) const;
     // After load and attach: pins the maps not pinned yet, pins `links`
-    // (named "PID-N-HOOK"), then removes the pins of links this process
-    // did not make — the previous bulwark's, whose programs then detach.
-    void pin(const SharedMaps& maps, const std::vector<LinkPtr>& links, const std::vector<std::string>& hooks);
+    // (named "PID-N-HOOK", PID = `owner`: bulwark's tgid in the initial
+    // PID namespace, unique among live processes whatever namespace each
+    // bulwark ran in), then removes the pins of links this process did not
+    // make — the previous bulwark's, whose programs then detach (one with
+    // a name of ours, left by a dead bulwark whose pid was reused, is
+    // replaced).
+    void pin(const SharedMaps& maps, const std::vector<LinkPtr>& links, const std::vector<std::string>& hooks,
+             long owner);
     // Orderly stop: remove every pin and the directories.
     void unpin_all() const;
 
