@@ -13,7 +13,7 @@ CompileOutcome compile_policies(const std::vector<std::string>& paths, const Com
     out.diagnostics.append(parsed.diagnostics);
     if (parsed.diagnostics.has_errors()) return out;
 
-    RealSystem system;
+    RealSystem system(/*pin_stacked_dirs=*/true);  // the set bulwark will enforce
     CompileResult compiled = compile(parsed.policies, system, options);
     out.diagnostics.append(compiled.diagnostics);
     if (compiled.image) out.compiled = Compiled{std::move(parsed.policies), std::move(*compiled.image)};

@@ -78,6 +78,37 @@ vmt_fetch_kernel() {
     echo "time: kernel $series: $VMT_KERNEL_PKG $VMT_KERNEL_VERSION ($VMT_KERNEL_FETCHED) $(vmt_secs "$t0" "$(vmt_ms)")"
 }
 
+# vmt_fetch_modules SERIES: the kernel modules the guest tests load
+# (overlay.ko: overlayfs is a module in Debian's cloud kernels), from the
+# cached kernel's own package, uncompressed, into
+# $VMT_CACHE/kernels/SERIES/modules/<uname -r>/; a warm cache downloads nothing.
+VMT_MODULES="kernel/fs/overlayfs/overlay.ko"
+vmt_fetch_modules() {
+    local series=$1
+    local dir=$VMT_CACHE/kernels/$series
+    local pkg kver m missing=0
+    pkg=$(cat "$dir/package")
+    kver=${pkg#linux-image-}
+    for m in $VMT_MODULES; do [[ -s $dir/modules/$kver/$(basename "$m") ]] || missing=1; done
+    ((missing)) || return 0
+    local tmp
+    tmp=$(mktemp -d "$VMT_CACHE/kernels/.modules.XXXXXX")
+    if id _apt >/dev/null 2>&1; then chown _apt "$tmp" 2>/dev/null || true; fi
+    (cd "$tmp" && apt-get download -q "$pkg" >&2) || { rm -rf "$tmp"; vmt_die "apt-get download $pkg failed (delete $dir to fetch the current kernel)"; }
+    dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" "./lib/modules/$kver/kernel/fs/overlayfs/" ||
+        { rm -rf "$tmp"; vmt_die "no overlayfs module in $pkg"; }
+    mkdir -p "$dir/modules/$kver"
+    for m in $VMT_MODULES; do
+        local src=$tmp/lib/modules/$kver/$m out=$dir/modules/$kver/$(basename "$m")
+        if [[ -e $src ]]; then cp "$src" "$out"
+        elif [[ -e $src.xz ]]; then xz -dc "$src.xz" >"$out"
+        elif [[ -e $src.zst ]]; then zstd -dc "$src.zst" >"$out"
+        else rm -rf "$tmp"; vmt_die "no $m in $pkg"; fi
+    done
+    rm -rf "$tmp"
+    echo "time: modules $series: $(ls "$dir/modules/$kver" | tr '\n' ' ')"
+}
+
 # vmt_new_run_dir: prints a fresh work directory for one vm-tests/run,
 # $VMT_CACHE/runs/<time>.XXXXXX, and points $VMT_CACHE/last-run at it (a
 # symlink replaced atomically, so concurrent runs never share a directory).
@@ -147,6 +178,11 @@ vmt_build_initramfs() {
     fi
     if [[ -n $bulwark ]]; then strip --strip-debug -o "$root/bin/bulwark" "$bulwark" 2>/dev/null || cp "$bulwark" "$root/bin/bulwark"; fi
     if [[ -n $policies && -d $policies ]]; then cp -r "$policies/." "$root/policies/"; fi
+    # Every cached kernel's modules (vmt_fetch_modules), at /lib/modules/<uname -r>/.
+    local mods
+    for mods in "$VMT_CACHE"/kernels/*/modules; do
+        [[ -d $mods ]] && mkdir -p "$root/lib/modules" && cp -r "$mods/." "$root/lib/modules/"
+    done
 
     cat >"$root/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh

@@ -201,6 +201,20 @@ static __always_inline void bw_entry_facts(struct dentry *d, struct bw_inode_fac
 	f->pad = 0;
 }
 
+/* The task acts with credentials other than its own: a stacked filesystem
+ * (overlayfs) changing its layer's files on the task's behalf (copy-up,
+ * the layer's side of chmod, utimes, setxattr) under its mounter's
+ * credentials. The change the task asked for was decided on the overlay's
+ * dentry; the layer's filesystem is mounted at least twice (its own mount
+ * and overlayfs's private clone), so an inode hook finds no sole mount and
+ * would fail closed at the layer's root (docs/decisions/013-overlayfs.md). */
+static __always_inline bool bw_creds_overridden(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->cred != task->real_cred;
+}
+
 /* The verdict at one end for column bit `access`. */
 static __always_inline int bw_decide_end(const struct bw_policy_set *set, __u32 slot, __u64 in,
 					 const struct bw_end *e, __u32 access, struct bw_walk *walk,
@@ -209,7 +223,7 @@ static __always_inline int bw_decide_end(const struct bw_policy_set *set, __u32 
 	struct bw_path_query q = { .in = in, .slot = slot, .access = access };
 
 	q.end = bw_walk_dentry(e->d, e->mnt, slot, walk);
-	if (q.end == BW_WALK_ROOT && !e->mnt) {
+	if (q.end == BW_WALK_ROOT && !e->mnt && !bw_creds_overridden()) {
 		/* No mount known: the walk stopped at its filesystem's root,
 		 * above which a rule could decide: fail closed. */
 		bw_count(BW_STAT_WALK_NO_MOUNT);

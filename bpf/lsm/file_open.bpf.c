@@ -20,6 +20,36 @@
 
 char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 
+/* MNT_NS_INTERNAL (fs/mount.h): the namespace of a kernel-internal mount,
+ * such as clone_private_mount()'s, which overlayfs makes of every layer. */
+#define BW_MNT_NS_INTERNAL ((__u64)-22 /* ERR_PTR(-EINVAL) */)
+
+/*
+ * A stacked filesystem's own open of the file behind the one the process
+ * opened: overlayfs opens the layer's file (upper or lower) inside its
+ * ->open, after this hook has decided the overlay's file, under its
+ * mounter's credentials. Up to 6.5 it is a "fake path" file (f_path the
+ * overlay's, f_inode the layer's); from 6.6 a backing file (f_path the
+ * layer's own, on overlayfs's private clone of the layer's mount). The
+ * process's open was decided on the file it named; deciding the kernel's
+ * as well would report it twice (6.1) or judge it by the layer's path
+ * (6.6+): docs/decisions/013-overlayfs.md. No FMODE_BACKING test: its bit
+ * moved between releases.
+ */
+static __always_inline bool stacked_open(struct file *file)
+{
+	struct task_struct *task;
+	struct mount *m;
+
+	if (file->f_inode != file->f_path.dentry->d_inode)
+		return true;
+	task = bpf_get_current_task_btf();
+	if (task->cred == task->real_cred)
+		return false;
+	m = (struct mount *)bw_real_mount(file->f_path.mnt);
+	return (__u64)BPF_CORE_READ(m, mnt_ns) == BW_MNT_NS_INTERNAL;
+}
+
 static __always_inline void report(struct file *file, const struct bw_outcome *o, __u32 access,
 				   const struct bw_policy_set *set)
 {
@@ -49,6 +79,8 @@ int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
+	if (stacked_open(file))
+		return 0;
 	set = bw_current_set(&slot);
 	if (!set)
 		return 0;

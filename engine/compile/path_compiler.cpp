@@ -58,6 +58,13 @@ std::optional<Anchor> anchor_path(const PathRule& r, bool prefix, const SystemVi
         a.parent = system.identify(dirname_of(a.canonical));
         if (!a.parent) return std::nullopt;
     }
+    // A rule the kernel could never match is refused, not compiled to
+    // keys that silently match nothing (docs/decisions/013-overlayfs.md).
+    if (auto why = system.unmatchable(a.self ? a.canonical : dirname_of(a.canonical))) {
+        diags.error(r.pos, "rule path " + r.path + " cannot be enforced: " + *why +
+                               "; remove the rule or keep the files it protects on another filesystem");
+        return std::nullopt;
+    }
     if (a.canonical != path) {
         diags.note(r.pos, path + " resolves to " + a.canonical + " (through a symlink); the rule applies there");
     }

@@ -3,10 +3,15 @@
 #include <climits>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <pwd.h>
 #include <sstream>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 #include <vector>
 
 namespace bulwark {
@@ -33,14 +38,56 @@ std::optional<std::string> real_path(const std::string& path)
 
 }  // namespace
 
+namespace {
+
+constexpr unsigned long kOverlayfsMagic = 0x794C7630UL;  // OVERLAYFS_SUPER_MAGIC, linux/magic.h
+
+// The descriptors RealSystem(true) holds: one per overlayfs directory path,
+// replaced when the path names another directory. Never closed otherwise:
+// a rule that names the directory may still be in force.
+void pin_stacked_dir(const std::string& path, const FileIdentity& id)
+{
+    static std::mutex mutex;
+    static std::map<std::string, std::pair<FileIdentity, int>> pins;
+    std::lock_guard lock(mutex);
+    auto it = pins.find(path);
+    if (it != pins.end() && it->second.first == id) return;
+    const int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !(identity_of(st) == id)) {
+        ::close(fd);  // renamed meanwhile: the next compile sees it
+        return;
+    }
+    if (it != pins.end()) {
+        ::close(it->second.second);
+        it->second = {id, fd};
+    } else {
+        pins.emplace(path, std::make_pair(id, fd));
+    }
+}
+
+}  // namespace
+
+FileIdentity RealSystem::remember(const std::string& path, const struct stat& st) const
+{
+    const FileIdentity id = identity_of(st);
+    if (pin_stacked_dirs_ && S_ISDIR(st.st_mode)) {
+        struct statfs fs {};
+        if (::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == kOverlayfsMagic)
+            pin_stacked_dir(path, id);
+    }
+    identities_.emplace(path, id);
+    return id;
+}
+
 std::optional<FileIdentity> RealSystem::identify(const std::string& path) const
 {
     if (auto known = identities_.find(path); known != identities_.end()) return known->second;
     struct stat st {};
-    std::optional<FileIdentity> id;
-    if (::stat(path.c_str(), &st) == 0) id = identity_of(st);
-    identities_.emplace(path, id);
-    return id;
+    if (::stat(path.c_str(), &st) == 0) return remember(path, st);
+    identities_.emplace(path, std::nullopt);
+    return std::nullopt;
 }
 
 const std::optional<std::string>& RealSystem::canonical_dir(std::string_view dir) const
@@ -71,7 +118,7 @@ std::optional<std::string> RealSystem::canonical(const std::string& path) const
     if (*dir != "/") resolved = *dir;
     resolved += '/';
     resolved += name;
-    identities_.emplace(resolved, identity_of(st));
+    remember(resolved, st);
     return resolved;
 }
 
@@ -107,6 +154,49 @@ std::optional<std::string> RealSystem::cgroup2_mount() const
         if (type == "cgroup2") return dir;
     }
     return std::nullopt;
+}
+
+namespace {
+
+constexpr unsigned long kBtrfsMagic = 0x9123683EUL;  // BTRFS_SUPER_MAGIC, linux/magic.h
+
+// The device number of the superblock of mount `mnt_id`, as
+// /proc/self/mountinfo gives it (its third field, "major:minor").
+std::optional<uint32_t> mount_dev(uint64_t mnt_id)
+{
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        uint64_t id = 0, parent = 0;
+        std::string devno;
+        if (!(fields >> id >> parent >> devno) || id != mnt_id) continue;
+        unsigned maj = 0, min = 0;
+        if (std::sscanf(devno.c_str(), "%u:%u", &maj, &min) != 2) return std::nullopt;
+        return (maj << 20) | min;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> RealSystem::unmatchable(const std::string& path) const
+{
+    struct statfs fs {};
+    if (::statfs(path.c_str(), &fs) != 0 || static_cast<unsigned long>(fs.f_type) != kBtrfsMagic) return std::nullopt;
+    struct statx stx {};
+    std::optional<uint32_t> sb_dev;
+    if (::statx(AT_FDCWD, path.c_str(), 0, STATX_INO | STATX_MNT_ID, &stx) == 0 && (stx.stx_mask & STATX_MNT_ID))
+        sb_dev = mount_dev(stx.stx_mnt_id);
+    const uint32_t seen = (stx.stx_dev_major << 20) | stx.stx_dev_minor;
+    if (sb_dev && *sb_dev == seen) return std::nullopt;  // e.g. a btrfs whose subvolume numbers agree
+    std::ostringstream why;
+    why << path << " is on btrfs, where stat(2) reports the subvolume's device (" << stx.stx_dev_major << ":"
+        << stx.stx_dev_minor << ") and the kernel's inodes carry the filesystem's";
+    if (sb_dev) why << " (" << (*sb_dev >> 20) << ":" << (*sb_dev & 0xfffff) << ")";
+    else why << " (not found in /proc/self/mountinfo)";
+    why << "; inode numbers also repeat across subvolumes, so no rule here can be matched in the kernel";
+    return why.str();
 }
 
 }  // namespace bulwark

@@ -34,6 +34,16 @@ public:
     virtual std::optional<uint32_t> uid_of_user(const std::string& name) const = 0;
     // Where cgroup v2 is mounted (e.g. /sys/fs/cgroup or /sys/fs/cgroup/unified).
     virtual std::optional<std::string> cgroup2_mount() const = 0;
+    // Why the kernel's objects for the existing `path` do not carry the
+    // identity identify() gives (so no key compiled from it can match), or
+    // nullopt when they do. btrfs: stat(2) reports a subvolume's own
+    // anonymous device, the kernel's inodes the filesystem's
+    // (super_block.s_dev), and inode numbers repeat across subvolumes.
+    virtual std::optional<std::string> unmatchable(const std::string& path) const
+    {
+        (void)path;
+        return std::nullopt;
+    }
 };
 
 // The machine this process runs on, as one compile sees it: a policy set
@@ -42,12 +52,24 @@ public:
 // path). Make one per compile: it does not see renames made after it looked.
 class RealSystem final : public SystemView {
 public:
+    // pin_stacked_dirs: hold an O_PATH descriptor, for the life of the
+    // process, on every overlayfs directory identified. Overlayfs numbers
+    // a directory's inode when it builds it, from a counter when its layers
+    // are on different filesystems: an inode the kernel evicts comes back
+    // with another number and would drop out of its rule. A held
+    // descriptor keeps the dentry, so the inode and its number stay. For
+    // the compile of the policies bulwark enforces, not for lookups of the
+    // files it decides (docs/decisions/013-overlayfs.md).
+    explicit RealSystem(bool pin_stacked_dirs = false) : pin_stacked_dirs_(pin_stacked_dirs) {}
     std::optional<FileIdentity> identify(const std::string& path) const override;
     std::optional<std::string> canonical(const std::string& path) const override;
     std::optional<uint32_t> uid_of_user(const std::string& name) const override;
     std::optional<std::string> cgroup2_mount() const override;
+    std::optional<std::string> unmatchable(const std::string& path) const override;
 
 private:
+    FileIdentity remember(const std::string& path, const struct stat& st) const;
+    bool pin_stacked_dirs_ = false;
     const std::optional<std::string>& canonical_dir(std::string_view dir) const;
 
     // Looked up with string_views: no copy of a path to look it up.

@@ -80,7 +80,6 @@ bool EventDecoder::decode_file(const bw_file_event& e, std::string& out)
     if (h.entry == BW_ENTRY_TOO_DEEP) line.field("reason", "path deeper than the walk limit (fail-closed)");
     if (h.entry == BW_ENTRY_NO_MOUNT)
         line.field("reason", "its filesystem is mounted more often than bulwark follows (fail-closed)");
-    if (h.flags & BW_EVENT_BACKING) line.field("backing", true);
     if (h.flags & BW_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);
     if (h.flags & BW_EVENT_TARGET_TRUNCATED) line.field("target_truncated", true);
     line.end();

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <set>
 
@@ -378,4 +379,99 @@ TEST_CASE("fanotify backend: an open waiting for a stopped bulwark goes through 
     CHECK(res->err[0] == kOk);
     const int st = bw.wait_exit();
     CHECK(WIFSIGNALED(st));
+}
+
+namespace {
+
+// An overlayfs of the test's own (issue 11): lower/, upper/ and work/ on
+// the test's tmpfs, the overlay on DIR/merged; unmounted when done.
+struct Overlay {
+    std::string lower, upper, merged;
+    Overlay(const TempDir& dir, const Tmpfs& fs)
+        : lower(fs.mkdir("lower")), upper(fs.mkdir("upper")), merged(dir.path() + "/merged")
+    {
+        const std::string work = fs.mkdir("work");
+        REQUIRE(::mkdir(merged.c_str(), 0755) == 0);
+        const std::string opts = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+        ok = ::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) == 0;
+        err = errno;
+    }
+    ~Overlay()
+    {
+        if (ok) ::umount2(merged.c_str(), MNT_DETACH);
+    }
+    Overlay(const Overlay&) = delete;
+    Overlay& operator=(const Overlay&) = delete;
+    bool ok = false;
+    int err = 0;
+};
+
+bool exists(const std::string& path)
+{
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("fanotify backend: rules on an overlayfs deny its lower, copied-up and upper-only files, by the "
+          "overlay's path")
+{
+    REQUIRE_MESSAGE(::geteuid() == 0, "host kernel tests need root");
+    TestCgroup cg;
+    TempDir tmp;
+    Tmpfs fs(tmp);
+    Overlay ov(tmp, fs);
+    {
+        // Written after the mount: no lookup through the overlay has cached their absence yet.
+        std::ofstream(ov.lower + "/secret") << "lower secret\n";
+        std::ofstream(ov.lower + "/cow") << "copy me up\n";
+        std::ofstream(ov.lower + "/ok") << "ok\n";
+    }
+    REQUIRE_MESSAGE(ov.ok, "mount overlay: " << std::strerror(ov.err));
+    const std::string m = ov.merged;
+    std::ofstream(m + "/uponly") << "only in the upper layer\n";
+    REQUIRE(exists(ov.upper + "/uponly"));
+    const std::string text =
+        scoped_policy("ovl", cg,
+                      "[[file]]\npaths = [\"" + m + "/secret\", \"" + m + "/uponly\", \"" + m +
+                          "/cow\"]\naccess = [\"read\"]\naction = \"deny\"\n");
+    const std::string file = tmp.write("ovl.toml", text);
+    const std::string rule = "ovl.toml:" + std::to_string(line_of(text, "[[file]]"));
+    Errnos* res = shared_errnos();
+
+    auto ops = [&, res] {
+        int* e = res->err;
+        e[0] = open_errno((m + "/secret").c_str(), O_RDONLY);        // deny: a lower-layer file
+        e[1] = open_errno((m + "/uponly").c_str(), O_RDONLY);        // deny: an upper-only file
+        e[2] = open_errno((m + "/ok").c_str(), O_RDONLY);            // the file beside them
+        e[3] = open_errno((ov.lower + "/secret").c_str(), O_RDONLY); // the layer's own file: another path
+        e[4] = open_errno((m + "/cow").c_str(), O_WRONLY | O_APPEND); // writing: copy-up
+        e[5] = exists(ov.upper + "/cow") ? kOk : -1;
+        e[6] = open_errno((m + "/cow").c_str(), O_RDONLY);           // deny: the copied-up file
+        return 0;
+    };
+    const int want[] = {EPERM, EPERM, kOk, kOk, kOk, kOk, EPERM};
+
+    Bulwark bw({file});
+    auto ready = bw.wait_ready();
+    INFO("bulwark stderr: " << bw.errors());
+    REQUIRE(ready);
+    CHECK(ready->str("backends.file") == "fanotify");
+    const pid_t inside = run_placed(&cg, ops);
+    check_errnos(res, want, std::size(want));
+
+    int st = 0;
+    auto events = bw.stop(&st);
+    CHECK(exited_ok(st));
+    const auto got = verdicts(events);
+    REQUIRE(got.size() == 3);
+    const std::string paths[] = {m + "/secret", m + "/uponly", m + "/cow"};
+    for (size_t i = 0; i < got.size(); ++i) {
+        CAPTURE(got[i].text());
+        CHECK(got[i].str("verdict") == "deny");
+        CHECK(got[i].str("rule") == rule);
+        CHECK(got[i].num("pid") == inside);
+        CHECK(got[i].str("path") == paths[i]);
+    }
 }

@@ -444,6 +444,40 @@ TEST_CASE("error: more scope entries than max_scope_keys")
 // ===========================================================================
 // Path errors, warnings, notes
 
+TEST_CASE("error: rule paths on a btrfs subvolume are refused, with why, at the path")
+{
+    auto sys = machine();
+    sys.mkdirs("/srv/vol/sub");
+    sys.touch("/srv/vol/secret");
+    sys.mark_unmatchable("/srv/vol", "on btrfs (test)");
+    PolicyBuilder p("p");
+    p.deny({"/etc/shadow", "/srv/vol/secret", "/srv/vol/sub/", "/srv/vol/missing"});
+    auto r = compile({p}, sys);
+    EXPECT_FAILED(r);
+    CHECK(r.diagnostics.error_count() == 3);
+    // An existing file, an existing tree, a missing name in the subvolume (its parent is there).
+    EXPECT_DIAG(r.diagnostics, Severity::error, p.path_pos(0, 1),
+                "rule path /srv/vol/secret cannot be enforced: /srv/vol/secret: on btrfs (test)");
+    EXPECT_DIAG(r.diagnostics, Severity::error, p.path_pos(0, 2),
+                "rule path /srv/vol/sub/ cannot be enforced: /srv/vol/sub: on btrfs (test)");
+    EXPECT_DIAG(r.diagnostics, Severity::error, p.path_pos(0, 3),
+                "rule path /srv/vol/missing cannot be enforced: /srv/vol: on btrfs (test)");
+    CHECK(find_diag(r.diagnostics, "remove the rule or keep the files it protects on another filesystem") != nullptr);
+}
+
+TEST_CASE("btrfs: the same rules compile where the filesystem's numbers agree")
+{
+    auto sys = machine();
+    sys.mkdirs("/srv/vol/sub");
+    sys.touch("/srv/vol/secret");
+    PolicyBuilder p("p");
+    p.deny({"/srv/vol/secret", "/srv/vol/sub/", "/srv/vol/missing"});
+    auto r = compile({p}, sys);
+    INFO("diagnostics:\n" << dump(r.diagnostics));
+    CHECK_FALSE(r.diagnostics.has_errors());
+    CHECK(r.image.has_value());
+}
+
 TEST_CASE("error: a prefix naming a file")
 {
     auto sys = machine();

@@ -238,6 +238,16 @@ public:
 
     std::optional<std::string> cgroup2_mount() const override { return cgroup2_; }
 
+    // Paths at or below `dir` are on a filesystem whose kernel objects do
+    // not carry stat(2)'s identities (a btrfs subvolume): unmatchable() says `why`.
+    void mark_unmatchable(const std::string& dir, const std::string& why) { unmatchable_[dir] = why; }
+    std::optional<std::string> unmatchable(const std::string& path) const override
+    {
+        for (const auto& [dir, why] : unmatchable_)
+            if (path == dir || path.rfind(dir + "/", 0) == 0) return path + ": " + why;
+        return std::nullopt;
+    }
+
     std::string cgroup_path(const std::string& rel) const
     {
         if (!cgroup2_) throw std::logic_error("cgroup2 not mounted");
@@ -388,6 +398,7 @@ private:
     std::map<uint32_t, uint64_t> next_ino_;
     std::map<std::string, uint32_t> users_;
     std::optional<std::string> cgroup2_;
+    std::map<std::string, std::string> unmatchable_;
 };
 
 // ---- comparing walk descriptions -----------------------------------------

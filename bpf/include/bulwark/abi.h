@@ -273,7 +273,6 @@ struct bw_task_marks {
 #define BW_EVENT_PATH_NAME_ONLY 0x10u /* exec: path holds the file's last component only */
 #define BW_EVENT_REFER          0x20u /* file rename/link: the file would leave a denial behind */
 #define BW_EVENT_TARGET_TRUNCATED 0x40u /* file rename/link: target did not fit */
-#define BW_EVENT_BACKING        0x80u /* file: the layer's file behind an overlayfs (stacked) file */
 
 /* Access bits: bit c is column c (bw_file_event.access, bw_decide). */
 #define BW_ACCESS_READ     0x01u
