@@ -31,7 +31,7 @@ int cmd_probe(const Args& args)
               << "bpf LSM active:    " << (s.bpf_lsm_active ? "yes" : "no") << '\n'
               << "LSM programs load: " << (s.lsm_programs_load ? "yes" : "no") << '\n';
     for (const char* hook : {"file_open", "bprm_check_security", "mmap_file", "socket_connect", "socket_sendmsg",
-                             "task_kill", "ptrace_access_check"})
+                             "task_kill", "ptrace_access_check", "bpf_map", "bpf_prog", "bpf"})
         std::cout << "hook " << std::left << std::setw(21) << std::string(hook) + ":"
                   << (lsm_hook_exists(hook) ? "present" : "absent") << '\n';
     const BackendSupport support = backend_support(s);

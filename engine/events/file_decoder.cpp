@@ -114,6 +114,7 @@ bool EventDecoder::decode_tamper(const bw_tamper_event& e, std::string& out)
         line.field("op", e.op == BW_TAMPER_BPF ? "bpf" : "bpf-load").field("call", bpf_call_name(e.call));
         if (e.op == BW_TAMPER_BPF) {
             line.field("object", object_type_name(e.object_type)).field("id", e.object_id);
+            line.field("target_pid", e.target_pid);  // the bulwark whose programs decided
             if (const std::string* name = object_name(e.object_type, e.object_id)) line.field("name", *name);
         }
         break;

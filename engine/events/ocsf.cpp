@@ -264,11 +264,16 @@ void OcsfTranslator::translate_line(std::string_view line, std::string& out) con
         } else if (kind == "tamper") {
             // An attempt on bulwark itself: the process acted on is bulwark.
             cls = kProcess;
-            const bool ptrace = e.str("op") == "ptrace";
+            const bool ptrace = e.str("op") == "ptrace", bpf = e.str("op") == "bpf";
             act = ptrace ? Activity{3, "Open"} : Activity{99, "Other"};
             Obj process;
             process.num("pid", integer(e, "target_pid")).str("name", "bulwark");
             body.obj("process", process);
+            if (bpf)
+                message = verdict + " bpf " + e.str("call") + " on bulwark's " + e.str("object") + " " +
+                          std::to_string(integer(e, "id")) + " (bulwark pid " +
+                          std::to_string(integer(e, "target_pid")) + ")";
+            else
             message = verdict + " " +
                       (ptrace ? "ptrace " + e.str("mode") + " of"
                               : "signal " + e.str("signal_name", "#" + std::to_string(integer(e, "signal"))) + " to") +

@@ -1,6 +1,7 @@
 #include "kernel/bpf_programs.hpp"
 
 #include "kernel/object_registry.hpp"
+#include "kernel/own_objects.hpp"
 
 #include "bulwark/abi.h"
 #include "util/error.hpp"
@@ -85,6 +86,20 @@ BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::s
     std::erase_if(missing_, [this](const std::string& hook) {
         return std::find(attached_.begin(), attached_.end(), hook) != attached_.end();
     });
+    // bulwark's own objects, for self-protection (bpf/lsm/self_protect.bpf.c):
+    // registered before the previous bulwark's links go, so that nothing of
+    // the new one is unprotected while the old one's pins are removed.
+    if (options.load_programs && maps_.has("bulwark_objects")) {
+        set_own_objects_map(maps_.fd("bulwark_objects"));
+        for (const auto& o : objects_) {
+            bpf_program* prog;
+            bpf_object__for_each_program(prog, o->obj) own_object(BW_OBJ_PROG, bpf_program__fd(prog));
+            bpf_map* map;
+            bpf_object__for_each_map(map, o->obj) own_object(BW_OBJ_MAP, bpf_map__fd(map));
+        }
+        for (const auto& name : maps_.names()) own_object(BW_OBJ_MAP, maps_.fd(name));
+        for (const auto& link : links_) own_object(BW_OBJ_LINK, bpf_link__fd(link.get()));
+    }
     // Every program attached: now the previous bulwark's may detach.
     if (options.load_programs)
         pins_.pin(maps_, links_, hooks, options.self_tgid ? static_cast<long>(options.self_tgid) : ::getpid());
@@ -115,6 +130,7 @@ BpfPrograms::~BpfPrograms()
         keep_on_exit_ = true;
     }
     detach();
+    set_own_objects_map(-1);
 }
 
 void BpfPrograms::detach()

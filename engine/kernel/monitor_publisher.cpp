@@ -1,6 +1,7 @@
 #include "kernel/monitor_publisher.hpp"
 
 #include "kernel/bpf_handles.hpp"
+#include "kernel/own_objects.hpp"
 #include "util/error.hpp"
 
 #include <bpf/bpf.h>
@@ -22,6 +23,7 @@ UniqueFd make_map(bpf_map_type type, const char* name, const std::vector<std::pa
     int fd = bpf_map_create(type, name, sizeof(K), sizeof(V), n ? n : 1, &opts);
     if (fd < 0) throw Error(std::string("cannot create map ") + name + ": " + errno_text(errno));
     UniqueFd map(fd);
+    own_object(BW_OBJ_MAP, fd);  // an inner map of bulwark's: self-protection
     for (uint32_t i = 0; i < n; ++i) {
         if (bpf_map_update_elem(fd, &entries[i].first, &entries[i].second, BPF_NOEXIST) != 0)
             throw Error(std::string("cannot fill map ") + name + " (entry " + std::to_string(i) + " of " +

@@ -1,5 +1,6 @@
 #include "kernel/policy_publisher.hpp"
 
+#include "kernel/own_objects.hpp"
 #include "util/error.hpp"
 
 #include <bpf/bpf.h>
@@ -22,6 +23,7 @@ UniqueFd make_map(bpf_map_type type, uint32_t flags, const char* name, uint32_t 
     int fd = bpf_map_create(type, name, key_size, value_size, count ? count : 1, &opts);
     if (fd < 0) throw Error(std::string("cannot create map ") + name + ": " + errno_text(errno));
     UniqueFd map(fd);
+    own_object(BW_OBJ_MAP, fd);  // an inner map of bulwark's: self-protection
     if (count == 0) return map;
 
     uint32_t n = count;

@@ -66,7 +66,7 @@ void note_unseen(RunPlan& plan, const Policy& p, Mode mode, bool files, bool exe
 }  // namespace
 
 const char* const kStickyScopeHooks[3] = {"task_alloc", "bprm_creds_for_exec", "task_fix_setuid"};
-const char* const kSelfProtectHooks[2] = {"task_kill", "ptrace_access_check"};
+const char* const kSelfProtectHooks[5] = {"task_kill", "ptrace_access_check", "bpf_map", "bpf_prog", "bpf"};
 
 const FileHook kFileHooks[14] = {
     {BW_COL_WRITE, "path_truncate", true},       {BW_COL_WRITE, "file_truncate", false},

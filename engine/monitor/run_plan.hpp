@@ -61,7 +61,7 @@ extern const char* const kStickyScopeHooks[3];
 // The LSM hooks that keep processes in scope from signalling bulwark or
 // looking into it (bpf/lsm/self_protect.bpf.c, docs/decisions/011): loaded
 // with the enforce object always, as the sticky scope hooks are.
-extern const char* const kSelfProtectHooks[2];
+extern const char* const kSelfProtectHooks[5];
 
 // The programs of `plan` this kernel lacks (`exists`: has the LSM hook)
 // that are not optional: the set cannot be enforced as written.

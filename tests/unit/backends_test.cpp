@@ -141,10 +141,11 @@ cidrs = ["192.0.2.0/24"]
     CHECK(lsm.objects == std::vector<std::string>{"enforce", "monitor_connect"});
     // The [[file]] rule decides every right: file_open and every file hook.
     CHECK(lsm.programs.front() == "file_open");
-    CHECK(lsm.programs.size() == 1 + std::size(kFileHooks) + 2 + 3 + 2);
-    CHECK(std::vector<std::string>(lsm.programs.end() - 7, lsm.programs.end()) ==
+    CHECK(lsm.programs.size() == 1 + std::size(kFileHooks) + 2 + 3 + 5);
+    CHECK(std::vector<std::string>(lsm.programs.end() - 10, lsm.programs.end()) ==
           std::vector<std::string>{"socket_connect", "socket_sendmsg", "task_alloc", "bprm_creds_for_exec",
-                                   "task_fix_setuid", "task_kill", "ptrace_access_check"});
+                                   "task_fix_setuid", "task_kill", "ptrace_access_check", "bpf_map", "bpf_prog",
+                                   "bpf"});
     CHECK(lsm.lsm_rules == std::vector<std::string>{"p.toml:6 [[file]]", "p.toml:3 [[connect]]"});
 
     const RunPlan fallback =

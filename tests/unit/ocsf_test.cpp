@@ -117,6 +117,8 @@ const char* kTamperSignal =
     R"({"type":"verdict","time":"2026-12-03T12:10:04.551203118Z","kind":"tamper","verdict":"deny","policy":"web","rule":"web.toml:2","pid":310,"tid":310,"ppid":145,"uid":0,"comm":"kill","exe":"/bin/busybox","cgroup":"/web","op":"signal","object":"process","target_pid":98,"signal":9,"signal_name":"SIGKILL"})";
 const char* kTamperPtrace =
     R"({"type":"verdict","time":"2026-12-03T12:10:05.102938475Z","kind":"tamper","verdict":"would-deny","policy":"web","rule":"web.toml:2","pid":311,"tid":311,"ppid":145,"uid":0,"comm":"gdb","exe":"/usr/bin/gdb","cgroup":"/web","op":"ptrace","object":"process","target_pid":98,"mode":"attach","creds":"real"})";
+const char* kTamperBpf =
+    R"({"type":"verdict","time":"2026-12-03T12:10:06.000000001Z","kind":"tamper","verdict":"deny","policy":"web","rule":"web.toml:2","pid":312,"tid":312,"ppid":145,"uid":0,"comm":"bpftool","exe":"/usr/sbin/bpftool","cgroup":"/web","op":"bpf","call":"map-get-fd-by-id","object":"map","id":17,"target_pid":98})";
 const char* kMonitorFile =
     R"({"type":"monitor","time":"2026-11-25T21:24:21.330007079Z","monitor":"file","policy":"watch","rule":"watch.toml:7","action":"report","suppressed":0,"pid":20494,"tid":20494,"ppid":20493,"uid":0,"comm":"cat","exe":"/usr/bin/cat","cgroup":"/demo","syscall":"openat","path":"/etc/shadow","access":"read","given":"../etc/./shadow"})";
 const char* kMonitorSyscallKill =
@@ -134,7 +136,7 @@ const char* kStats =
 
 TEST_CASE("ocsf: every event has every attribute OCSF 1.4.0 requires for its class, typed as the schema says")
 {
-    for (const char* line : {kFileDeny, kExecWould, kConnectAudit, kTamperSignal, kTamperPtrace, kMonitorFile, kMonitorSyscallKill,
+    for (const char* line : {kFileDeny, kExecWould, kConnectAudit, kTamperSignal, kTamperPtrace, kTamperBpf, kMonitorFile, kMonitorSyscallKill,
                              kMonitorConnectUdp, kReady, kLost, kStats}) {
         const JsonValue o = translate(line);
         require_all(o, kBase, line);
@@ -233,4 +235,15 @@ TEST_CASE("ocsf: several lines in, as many objects out; a line that is not JSON 
     CHECK(JsonValue::parse(lines[0])->get("class_uid")->integer() == 1001);
     CHECK(JsonValue::parse(lines[1])->get("class_uid")->integer() == 6002);
     CHECK(lines[2] == "not json");
+}
+
+TEST_CASE("ocsf: a bpf(2) tamper verdict is a process activity on bulwark naming the command and the object")
+{
+    auto o = translate(kTamperBpf);
+    CHECK(o.get("class_uid")->integer() == 1007);
+    CHECK(o.get("activity_id")->integer() == 99);
+    CHECK(find(o, "process.pid")->integer() == 98);
+    CHECK(find(o, "process.name")->string() == "bulwark");
+    CHECK(o.get("action_id")->integer() == 2);
+    CHECK(o.str("message") == "deny bpf map-get-fd-by-id on bulwark's map 17 (bulwark pid 98)");
 }

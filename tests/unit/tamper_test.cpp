@@ -202,3 +202,35 @@ TEST_CASE("tamper decoder: ptrace says attach or read, and whose credentials wer
         CHECK(!v.get("signal"));
     }
 }
+
+TEST_CASE("tamper decoder: bpf(2) names the object, its id, the command and the bulwark that decided")
+{
+    struct Case {
+        uint32_t type, call;
+        const char *object, *call_name;
+    };
+    const Case cases[] = {
+        {BW_OBJ_PROG, BW_BPF_PROG_GET_FD_BY_ID, "program", "prog-get-fd-by-id"},
+        {BW_OBJ_MAP, BW_BPF_MAP_GET_FD_BY_ID, "map", "map-get-fd-by-id"},
+        {BW_OBJ_MAP, BW_BPF_OBJ_GET, "map", "obj-get"},
+        {BW_OBJ_LINK, BW_BPF_LINK_GET_FD_BY_ID, "link", "link-get-fd-by-id"},
+        {BW_OBJ_LINK, BW_BPF_LINK_DETACH, "link", "link-detach"},
+        {BW_OBJ_LINK, BW_BPF_LINK_UPDATE, "link", "link-update"},
+        {BW_OBJ_PROG, 0, "program", "fd"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.call);
+        auto e = tamper_record(BW_TAMPER_BPF, BW_VERDICT_DENY);
+        e.object_type = c.type;
+        e.object_id = 77;
+        e.call = c.call;
+        const JsonValue v = decoded(e);
+        CHECK(v.str("kind") == "tamper");
+        CHECK(v.str("op") == "bpf");
+        CHECK(v.str("object") == c.object);
+        CHECK(v.str("call") == c.call_name);
+        CHECK(v.get("id")->integer() == 77);
+        CHECK(v.get("target_pid")->integer() == 1234);
+        CHECK(!v.get("signal"));
+    }
+}
