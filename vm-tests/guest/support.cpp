@@ -791,4 +791,23 @@ ChildResult run_child(const std::function<int()>& body) {
     return r;
 }
 
+
+// ---- cgroups and the self-protection policy ----------------------------------
+
+ScopedCgroup::ScopedCgroup(const std::string& n) : name(n), path("/sys/fs/cgroup/" + n) {
+    if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) fail("mkdir ", path, ": ", errno_name(errno));
+}
+
+ScopedCgroup::~ScopedCgroup() { rmdir(path.c_str()); }
+
+void ScopedCgroup::enter() const { write_file(path + "/cgroup.procs", "0\n"); }
+
+PolicyFile guard_policy(const std::string& dir, const ScopedCgroup& cg, const std::string& secret, bool audit) {
+    make_dirs(dir);
+    return write_policy(dir + "/guard.toml", cat("[policy]\nname = \"guard\" # policy\nmode = \"",
+                                                 audit ? "audit" : "enforce", "\"\n\n[scope]\ncgroup = [\"", cg.name,
+                                                 "\"]\n\n[[file]] # deny\npaths = [\"", secret,
+                                                 "\"]\naction = \"deny\"\n"));
+}
+
 }  // namespace guest

@@ -72,6 +72,21 @@ struct PolicyFile {
 };
 PolicyFile write_policy(const std::string& path, const std::string& text);
 
+// A cgroup v2 directory of the test's own under /sys/fs/cgroup, removed
+// when done; enter() moves the calling process into it.
+struct ScopedCgroup {
+    std::string name, path;
+    explicit ScopedCgroup(const std::string& n);
+    ~ScopedCgroup();
+    ScopedCgroup(const ScopedCgroup&) = delete;
+    ScopedCgroup& operator=(const ScopedCgroup&) = delete;
+    void enter() const;
+};
+
+// The self-protection tests' policy "guard" in DIR/guard.toml, scoped to
+// `cg`, denying reads of `secret` (enforce, or audit mode).
+PolicyFile guard_policy(const std::string& dir, const ScopedCgroup& cg, const std::string& secret, bool audit);
+
 // ---- bulwark --------------------------------------------------------------
 
 struct RunOptions {

@@ -20,13 +20,6 @@ namespace {
 
 const std::string kProg = "/usr/libexec/bwt/bwt-prog";
 
-struct ScopedCgroup {
-    std::string name, path;
-    explicit ScopedCgroup(const std::string& n) : name(n), path("/sys/fs/cgroup/" + n) {
-        if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) fail("mkdir ", path, ": ", errno_name(errno));
-    }
-    ~ScopedCgroup() { rmdir(path.c_str()); }
-};
 
 std::string deny_policy(const std::string& scope, const std::string& secret) {
     return cat("[policy]\nname = \"t\"\n\n[scope]\n", scope, "\n\n[[file]] # deny\npaths = [\"", secret,

@@ -24,24 +24,9 @@ using namespace guest;
 
 namespace {
 
-struct ScopedCgroup {
-    std::string name, path;
-    explicit ScopedCgroup(const std::string& n) : name(n), path("/sys/fs/cgroup/" + n) {
-        if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) fail("mkdir ", path, ": ", errno_name(errno));
-    }
-    ~ScopedCgroup() { rmdir(path.c_str()); }
-    void enter() const { write_file(path + "/cgroup.procs", "0\n"); }
-};
 
 // One policy "guard", scoped to `cg`, denying reads of `secret`. No global
 // policy is loaded: the test process itself is outside every scope.
-PolicyFile guard_policy(const std::string& dir, const ScopedCgroup& cg, const std::string& secret, bool audit) {
-    make_dirs(dir);
-    return write_policy(dir + "/guard.toml", cat("[policy]\nname = \"guard\" # policy\nmode = \"",
-                                                 audit ? "audit" : "enforce", "\"\n\n[scope]\ncgroup = [\"", cg.name,
-                                                 "\"]\n\n[[file]] # deny\npaths = [\"", secret,
-                                                 "\"]\naction = \"deny\"\n"));
-}
 
 void require_hooks(const Json& ready) {
     for (const char* want : {"task_kill", "ptrace_access_check"}) {

@@ -27,14 +27,6 @@ namespace {
 
 const char* kLastPid = "/proc/sys/kernel/ns_last_pid";
 
-struct ScopedCgroup {
-    std::string name, path;
-    explicit ScopedCgroup(const std::string& n) : name(n), path("/sys/fs/cgroup/" + n) {
-        if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) fail("mkdir ", path, ": ", errno_name(errno));
-    }
-    ~ScopedCgroup() { rmdir(path.c_str()); }
-    void enter() const { write_file(path + "/cgroup.procs", "0\n"); }
-};
 
 // This process's cgroup directory ("0::/x" in /proc/self/cgroup).
 std::string own_cgroup_dir() {

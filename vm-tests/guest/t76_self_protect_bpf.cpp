@@ -141,22 +141,7 @@ std::vector<std::string> files_in(const std::string& dir) {
     return out;
 }
 
-struct ScopedCgroup {
-    std::string name, path;
-    explicit ScopedCgroup(const std::string& n) : name(n), path("/sys/fs/cgroup/" + n) {
-        if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) fail("mkdir ", path, ": ", errno_name(errno));
-    }
-    ~ScopedCgroup() { rmdir(path.c_str()); }
-    void enter() const { write_file(path + "/cgroup.procs", "0\n"); }
-};
 
-PolicyFile guard_policy(const std::string& dir, const ScopedCgroup& cg, const std::string& secret, bool audit) {
-    make_dirs(dir);
-    return write_policy(dir + "/guard.toml", cat("[policy]\nname = \"guard\" # policy\nmode = \"",
-                                                 audit ? "audit" : "enforce", "\"\n\n[scope]\ncgroup = [\"", cg.name,
-                                                 "\"]\n\n[[file]] # deny\npaths = [\"", secret,
-                                                 "\"]\naction = \"deny\"\n"));
-}
 
 struct BpfAttempt {
     uint32_t type, id;
