@@ -810,4 +810,13 @@ PolicyFile guard_policy(const std::string& dir, const ScopedCgroup& cg, const st
                                                  "\"]\naction = \"deny\"\n"));
 }
 
+// The last stats line bulwark wrote as it stopped.
+Json final_stats(const Bulwark& bw) {
+    std::optional<Json> last;
+    for (const auto& l : bw.tail_lines())
+        if (auto j = Json::parse(l); j && j->str("type") == "stats") last = *j;
+    if (!last) fail("no stats line after stop");
+    return *last;
+}
+
 }  // namespace guest

@@ -179,6 +179,10 @@ private:
     std::vector<std::string> tail_;    // lines read by stop()
 };
 
+// The last stats line a stopped bulwark wrote (fails when there is none).
+Json final_stats(const Bulwark& bw);
+
+
 void require_bulwark();  // fails clearly when /bin/bulwark is not in the initramfs
 
 // ---- expectations ---------------------------------------------------------

@@ -116,14 +116,6 @@ void check_tamper(const Json& ev, const Attempt& a, const std::string& verdict, 
     if (!why.empty()) fail("tamper event for ", a.what, ": ", why, "line: ", ev.line());
 }
 
-// The last stats line bulwark wrote as it stopped.
-Json final_stats(const Bulwark& bw) {
-    std::optional<Json> last;
-    for (const auto& l : bw.tail_lines())
-        if (auto j = Json::parse(l); j && j->str("type") == "stats") last = *j;
-    if (!last) fail("no stats line after stop");
-    return *last;
-}
 
 }  // namespace
 

@@ -166,13 +166,6 @@ void check_event(const Json& ev, const BpfAttempt& x, const std::string& verdict
     if (!why.empty()) fail("tamper event for ", type_name(x.type), " ", x.id, " ", x.call, ": ", why, "line: ", ev.line());
 }
 
-Json final_stats(const Bulwark& bw) {
-    std::optional<Json> last;
-    for (const auto& l : bw.tail_lines())
-        if (auto j = Json::parse(l); j && j->str("type") == "stats") last = *j;
-    if (!last) fail("no stats line after stop");
-    return *last;
-}
 
 struct Bpffs {
     std::string dir;
