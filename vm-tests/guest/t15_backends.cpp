@@ -81,13 +81,6 @@ void expect_field(const Json& ev, const std::string& key, const std::string& wan
     if (ev.str(key) != want) fail("event ", key, "='", ev.str(key), "', want '", want, "': ", ev.line());
 }
 
-// The stats line among the lines read by stop().
-Json stats_line(const Bulwark& bw) {
-    for (const auto& l : bw.tail_lines())
-        if (auto j = Json::parse(l); j && j->str("type") == "stats") return *j;
-    fail("no stats line after stop");
-}
-
 }  // namespace
 
 TEST("backends: --backend fallback: fanotify denies a read and a program, cgroup hooks a connect") {
@@ -129,7 +122,7 @@ TEST("backends: --backend fallback: fanotify denies a read and a program, cgroup
     expect_field(net, "addr", "127.0.0.2");
 
     if (bw.stop() != 0) fail("bulwark ", bw.describe_exit(), " on SIGTERM");
-    Json stats = stats_line(bw);
+    Json stats = final_stats(bw);
     if (stats.num("denied") != 3 || stats.num("exec_denied") != 1 || stats.num("connect_denied") != 1)
         fail("stats do not count the three denials: ", stats.line());
 }
@@ -204,7 +197,7 @@ TEST_NOBPF("backends: without bpf in lsm=, auto enforces read rules through fano
         expect_open(secret, O_RDONLY, EPERM, "a read under the read rule, decided by fanotify");
         check_event(bw.next_verdict("open(secret)"), expect_self("deny", "t", p.rule("read"), secret, "read"));
         if (bw.stop() != 0) fail("bulwark ", bw.describe_exit(), " on SIGTERM");
-        if (stats_line(bw).num("denied") != 1) fail("stats do not count the denial: ", stats_line(bw).line());
+        if (final_stats(bw).num("denied") != 1) fail("stats do not count the denial: ", final_stats(bw).line());
     }
     expect_open(secret, O_RDONLY, 0, "after bulwark stopped");
     Bulwark forced({{dir}, false, "-", {"--backend", "bpf-lsm"}});

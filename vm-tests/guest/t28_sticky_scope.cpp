@@ -37,14 +37,6 @@ int open_in_child(const std::string& path) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 253;
 }
 
-// The denials the final stats line counts.
-long long denied_in_stats(const Bulwark& bw) {
-    long long n = -1;
-    for (const auto& l : bw.tail_lines())
-        if (auto j = Json::parse(l); j && j->str("type") == "stats") n = j->num("denied");
-    return n;
-}
-
 void copy_program(const std::string& from, const std::string& to) {
     std::string bytes = read_file(from);
     if (bytes.empty()) fail("setup: cannot read ", from, " (not in the initramfs?)");
@@ -97,7 +89,7 @@ TEST("sticky scope: leaving the scoped cgroup keeps the process and its children
     expect_open(secret, O_RDONLY, 0, "a process never in the scoped cgroup");
     fx.no_event_for(bw, "open(secret) by a process never in scope");
     bw.stop_and_check();
-    require(denied_in_stats(bw) == 3, "stats denied = ", denied_in_stats(bw), ", want 3 (two opens, the marker)");
+    require(final_stats(bw).num("denied") == 3, "stats denied = ", final_stats(bw).num("denied"), ", want 3 (two opens, the marker)");
 }
 
 TEST("sticky scope: a uid scope holds after setresuid to another uid, and children keep it") {
@@ -141,7 +133,7 @@ TEST("sticky scope: a uid scope holds after setresuid to another uid, and childr
     expect_open(secret, O_RDONLY, 0, "root, never uid 1000");
     fx.no_event_for(bw, "open(secret) by root");
     bw.stop_and_check();
-    require(denied_in_stats(bw) == 3, "stats denied = ", denied_in_stats(bw), ", want 3 (two opens, the marker)");
+    require(final_stats(bw).num("denied") == 3, "stats denied = ", final_stats(bw).num("denied"), ", want 3 (two opens, the marker)");
 }
 
 TEST("sticky scope: a program spawned or exec'd by a scoped program is in its scope, the same program alone is not") {
@@ -190,5 +182,5 @@ TEST("sticky scope: a program spawned or exec'd by a scoped program is in its sc
     require(alone.code == 0, "the shell on its own: open gave ", errno_name(alone.code), ", want success");
     fx.no_event_for(bw, "the shell on its own");
     bw.stop_and_check();
-    require(denied_in_stats(bw) == 3, "stats denied = ", denied_in_stats(bw), ", want 3 (two opens, the marker)");
+    require(final_stats(bw).num("denied") == 3, "stats denied = ", final_stats(bw).num("denied"), ", want 3 (two opens, the marker)");
 }

@@ -62,14 +62,6 @@ long long sample(const std::string& text, const std::string& series) {
     return std::atoll(text.c_str() + at + series.size() + 2);
 }
 
-// The last stats line among `lines`.
-std::optional<Json> last_stats(const std::vector<std::string>& lines) {
-    std::optional<Json> s;
-    for (const auto& l : lines)
-        if (auto j = Json::parse(l); j && j->str("type") == "stats") s = j;
-    return s;
-}
-
 }  // namespace
 
 TEST("service: READY=1 only once denials hold; stats denied equals the EPERMs caused, lost 0") {
@@ -103,9 +95,8 @@ TEST("service: READY=1 only once denials hold; stats denied equals the EPERMs ca
             "losses in ", periodic->line());
     require(periodic->num("written") >= kOpens + 1, "written < ", kOpens + 1, " in ", periodic->line());
     bw.stop_and_check();
-    auto final_stats = last_stats(bw.tail_lines());
-    require(final_stats && final_stats->num("denied") == kOpens && final_stats->num("lost") == 0,
-            "final stats: ", final_stats ? final_stats->line() : "none");
+    const Json last = final_stats(bw);
+    require(last.num("denied") == kOpens && last.num("lost") == 0, "final stats: ", last.line());
     // STOPPING=1 on the orderly stop.
     std::string stopping = notify.next(kEventTimeoutMs);
     require(stopping == "STOPPING=1", "after SIGTERM: '", stopping, "' (want STOPPING=1)");
@@ -141,18 +132,17 @@ TEST("service: smallest ring buffer, a reader that stalls: exact lost and deny_l
             deny_lost += j->num("deny_lost");
         }
     }
-    auto stats = last_stats(all);
-    require(stats.has_value(), "no stats line at exit");
-    require(stats->num("denied") == kOpens, "stats denied ", stats->num("denied"), " (want ", kOpens, ")");
-    require(stats->num("deny_lost") > 0, "nothing was lost: the test did not overflow the ring buffer (", stats->line(), ")");
-    require(denies + stats->num("deny_lost") == kOpens, denies, " deny events + ", stats->num("deny_lost"),
+    const Json stats = final_stats(bw);
+    require(stats.num("denied") == kOpens, "stats denied ", stats.num("denied"), " (want ", kOpens, ")");
+    require(stats.num("deny_lost") > 0, "nothing was lost: the test did not overflow the ring buffer (", stats.line(), ")");
+    require(denies + stats.num("deny_lost") == kOpens, denies, " deny events + ", stats.num("deny_lost"),
             " deny_lost != ", kOpens, " EPERMs");
-    require(stats->num("lost") == stats->num("deny_lost"), "lost ", stats->num("lost"), " != deny_lost ",
-            stats->num("deny_lost"), " (every event here is a denial)");
-    require(lost_lines > 0 && lost == stats->num("lost") && deny_lost == stats->num("deny_lost"),
-            "lost lines (", lost_lines, ") add up to ", lost, "/", deny_lost, ", stats say ", stats->num("lost"), "/",
-            stats->num("deny_lost"));
-    require(stats->num("sink_lost") == 0, "sink_lost in ", stats->line());
+    require(stats.num("lost") == stats.num("deny_lost"), "lost ", stats.num("lost"), " != deny_lost ",
+            stats.num("deny_lost"), " (every event here is a denial)");
+    require(lost_lines > 0 && lost == stats.num("lost") && deny_lost == stats.num("deny_lost"),
+            "lost lines (", lost_lines, ") add up to ", lost, "/", deny_lost, ", stats say ", stats.num("lost"), "/",
+            stats.num("deny_lost"));
+    require(stats.num("sink_lost") == 0, "sink_lost in ", stats.line());
     std::printf("# ring buffer 1 MiB, reader stalled: %d EPERMs, %lld deny events delivered, %lld lost in %lld lost lines\n",
                 kOpens, denies, deny_lost, lost_lines);
     std::fflush(stdout);
