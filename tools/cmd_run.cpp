@@ -32,6 +32,7 @@
 #include "metrics/http_server.hpp"
 #include "metrics/prometheus.hpp"
 #include "monitor/run_plan.hpp"
+#include "own_paths.hpp"
 #include "policy_loading.hpp"
 #include "run_config.hpp"
 #include "run_options.hpp"
@@ -135,6 +136,7 @@ int cmd_run(const Args& args)
         }
         std::string file = vm.count("config") ? vm["config"].as<std::string>() : "";
         if (file.empty() && ::access(kDefaultConfig, F_OK) == 0) file = kDefaultConfig;
+        config = file;
         if (!file.empty()) {
             Diagnostics diags;
             apply_config_file(file, desc, ConfigPaths{{"policy", "events", "socket", "pin-dir"}}, vm, diags);
@@ -152,14 +154,28 @@ int cmd_run(const Args& args)
     std::optional<boost::asio::ip::tcp::endpoint> metrics_at;
     if (!metrics.value.empty()) metrics_at = parse_listen_address(metrics.value);
 
+    // Which mechanism decides each kind here; rules no backend decides are refused.
+    const Backends backends = choose_run_backends(backend);
+    // The default pin directory only where a bpffs is mounted for it; a
+    // directory asked for by name must be on one (pinned_state.hpp).
+    if (!vm.count("pin-dir") && !bpffs_mounted(kBpffsRoot)) {
+        std::cerr << "bulwark: note: " << kBpffsRoot
+                  << " is not a bpffs: nothing is pinned, so enforcement ends with this process "
+                     "(mount -t bpf bpf /sys/fs/bpf to keep it across a crash or restart)\n";
+        pin_dir.clear();
+    }
+    // Made before the policies are compiled: they protect it.
+    pin_dir = PinnedState::prepare(pin_dir);
+
     CompileOptions options;
     options.global_audit = audit;
+    // bulwark's own files are protected where the path hooks decide files:
+    // the fanotify backend sees opens only (docs/decisions/011).
+    if (backends[RuleKind::file] == Mechanism::bpf_lsm) options.own_paths = own_paths(policies, config, pin_dir);
     auto compiled = load_and_compile(policies, options, std::cerr);
     if (!compiled) return exit_policy_errors;
 
     // LSM objects only for rules; monitors run on any kernel with tracepoints.
-    // Which mechanism decides each kind here; rules no backend decides are refused.
-    const Backends backends = choose_run_backends(backend);
     const RunPlan plan = plan_run(compiled->policies, compiled->image, backends);
     require_backends(plan, backends);
     require_fanotify_coverage(plan);
@@ -194,20 +210,13 @@ int cmd_run(const Args& args)
         });
     });
 
-    // The default pin directory only where a bpffs is mounted for it; a
-    // directory asked for by name must be on one (pinned_state.hpp).
-    if (!vm.count("pin-dir") && !bpffs_mounted(kBpffsRoot)) {
-        std::cerr << "bulwark: note: " << kBpffsRoot
-                  << " is not a bpffs: nothing is pinned, so enforcement ends with this process "
-                     "(mount -t bpf bpf /sys/fs/bpf to keep it across a crash or restart)\n";
-        pin_dir.clear();
-    }
     ProgramOptions load_options;
     // The number the kernel's programs compare with bpf_get_current_pid_tgid()
     // and task->tgid: bulwark's tgid in the initial PID namespace, learned
     // from the kernel (getpid() is another process's number when bulwark
     // runs in a container's PID namespace). Also names the link pins.
     load_options.self_tgid = learn_self_tgid();
+    load_options.self_parent_tgid = learn_self_parent_tgid();
     load_options.ringbuf_bytes = ring_mb.value << 20;
     load_options.pin_dir = pin_dir;
     load_options.keep_on_exit = keep_on_exit;

@@ -42,6 +42,10 @@ struct {
 /* bulwark's own thread group: never denied, never reported. */
 const volatile __u32 self_tgid __weak = 0;
 
+/* Who started bulwark (initial PID namespace; 0: not known): it keeps the
+ * control it had over bulwark's own files (bpf/lsm/file_ops.bpf.c). */
+const volatile __u32 self_parent_tgid __weak = 0;
+
 static __always_inline void bw_count(__u32 stat)
 {
 	__u64 *n = bpf_map_lookup_elem(&stats, &stat);

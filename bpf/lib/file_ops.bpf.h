@@ -245,7 +245,7 @@ struct bw_change_report {
 	__u32 generation;
 	__u32 op;                    /* enum bw_file_op */
 	__u32 call;                  /* enum bw_file_call */
-	__u32 pad;
+	__u32 tamper;                /* decided at bulwark's own file: a BW_KIND_TAMPER record */
 };
 
 /* Per CPU: on the stack, it and the walk would pass the 512 bytes that
@@ -260,11 +260,25 @@ struct {
 /* Reports `r` (bpf/lsm/file_ops.bpf.c). */
 extern int bw_report_change(const struct bw_change_report *r);
 
+/* May the current task change bulwark's own files (bpf/lsm/file_ops.bpf.c)?
+ * 1: bulwark's parent, PID 1, or a process running bulwark's executable. */
+extern int bw_may_change_own(__u32 slot);
+
+/* The verdict `o` was decided at the walk's key, and that key is one of
+ * bulwark's own files or trees (BW_ENTRY_PROTECTED, compiled from what
+ * bulwark was started with: docs/decisions/011-self-protection.md). */
+static __always_inline bool bw_decided_own(const struct bw_walk *walk, const struct bw_outcome *o)
+{
+	return o->verdict != BW_VERDICT_ALLOW && o->entry == walk->found.entry &&
+	       (walk->found.flags & BW_ENTRY_PROTECTED);
+}
+
 /*
  * The whole decision of a hook: an operation `op` by `call` on `from`
  * (and, for rename and link, `to`), deciding column bit `access` at each
  * end; the stronger verdict wins, the source's at equal ones (as decide()
- * in engine/explain/operation.cpp). 0 or -EPERM.
+ * in engine/explain/operation.cpp). 0 or -EPERM. Decided at one of
+ * bulwark's own files, it is tampering: counted and reported as such.
  */
 static __always_inline int bw_file_change(const struct bw_end *from, const struct bw_end *to, __u32 access, __u32 op,
 					  __u32 call)
@@ -283,27 +297,37 @@ static __always_inline int bw_file_change(const struct bw_end *from, const struc
 	if (!in)
 		return 0;
 	bw_decide_end(set, slot, in, from, access, &walk, &o);
-	if (to && o.verdict != BW_VERDICT_DENY) {
+	/* A source that is bulwark's own and only would-deny is final: no
+	 * enforcing policy scopes the task for tamper, so none does for file
+	 * rules (the same scope), and the target cannot deny. Not walking it
+	 * leaves the source's key in `walk` to say whose the verdict is. */
+	if (to && o.verdict != BW_VERDICT_DENY && !bw_decided_own(&walk, &o)) {
 		bw_decide_end(set, slot, in, to, access, &walk, &t);
 		if (t.verdict > o.verdict)
 			o = t;
 	}
 	if (o.verdict == BW_VERDICT_ALLOW)
 		return 0;
-	bw_count_verdict(BW_KIND_FILE, &o, set->generation);
 	r = bpf_map_lookup_elem(&change_scratch, &zero);
-	if (r) {
-		r->o = o;
-		r->generation = set->generation;
-		r->op = op;
-		r->call = call;
-		r->pad = 0;
-		r->from_d = (__u64)from->d;
-		r->from_mnt = (__u64)from->mnt;
-		r->to_d = to ? (__u64)to->d : 0;
-		r->to_mnt = to ? (__u64)to->mnt : 0;
-		bw_report_change(r);
-	}
+	if (!r)
+		return o.verdict == BW_VERDICT_DENY ? -1 /* -EPERM */ : 0;
+	/* The walk holds the deciding end's key, or (the source decided, the
+	 * target walked) another key than o.entry: not bulwark's then. */
+	r->tamper = bw_decided_own(&walk, &o);
+	if (r->tamper && bw_may_change_own(slot))
+		return 0;
+	bw_count_verdict(r->tamper ? BW_KIND_TAMPER : BW_KIND_FILE, &o, set->generation);
+	if (r->tamper && o.verdict == BW_VERDICT_DENY)
+		bw_count(BW_STAT_TAMPER_DENIED);
+	r->o = o;
+	r->generation = set->generation;
+	r->op = op;
+	r->call = call;
+	r->from_d = (__u64)from->d;
+	r->from_mnt = (__u64)from->mnt;
+	r->to_d = to ? (__u64)to->d : 0;
+	r->to_mnt = to ? (__u64)to->mnt : 0;
+	bw_report_change(r);
 	return o.verdict == BW_VERDICT_DENY ? -1 /* -EPERM */ : 0;
 }
 

@@ -11,8 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "decide.bpf.h"
-#include "events.bpf.h"
+#include "file_ops.bpf.h"  /* bw_decided_own, bw_may_change_own */
 
 /* fmode_t bits (include/linux/fs.h); stable since the first git import. */
 #define BW_FMODE_READ  0x1u
@@ -67,6 +66,30 @@ static __always_inline void report(struct file *file, const struct bw_outcome *o
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* Opening one of bulwark's own files for writing (a policy file, its
+ * executable): tampering, reported as what was tried on what. */
+static __always_inline void report_tamper(struct file *file, const struct bw_outcome *o,
+					  const struct bw_policy_set *set)
+{
+	struct bw_tamper_event *e = bw_reserve(sizeof(*e), o->verdict);
+
+	if (!e)
+		return;
+	bw_fill_header(&e->h, BW_KIND_TAMPER, o, set->generation);
+	e->op = BW_TAMPER_FILE;
+	e->target_pid = self_tgid;
+	e->signal = 0;
+	e->mode = 0;
+	e->object_type = 0;
+	e->object_id = 0;
+	e->call = BW_FCALL_OPEN;
+	e->file_op = BW_OP_OPEN;
+	e->reserved[0] = e->reserved[1] = e->reserved[2] = 0;
+	e->target[0] = '\0';
+	bw_put_path(&file->f_path, e->path, &e->h.flags, BW_EVENT_PATH_TRUNCATED, BW_EVENT_PATH_UNKNOWN);
+	bpf_ringbuf_submit(e, 0);
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 {
@@ -98,7 +121,16 @@ int BPF_PROG(bulwark_file_open, struct file *file, int ret)
 	bw_path_query_init(&q, in, slot, access, bw_walk(file, slot, &walk), file->f_inode);
 	if (bw_decide_path(&q, &walk.found, &o) == BW_VERDICT_ALLOW)
 		return 0;
-	bw_count_verdict(BW_KIND_FILE, &o, set->generation);
-	report(file, &o, access, set);
+	if (o.column != BW_COL_READ && bw_decided_own(&walk, &o)) {
+		if (bw_may_change_own(slot))
+			return 0;
+		bw_count_verdict(BW_KIND_TAMPER, &o, set->generation);
+		if (o.verdict == BW_VERDICT_DENY)
+			bw_count(BW_STAT_TAMPER_DENIED);
+		report_tamper(file, &o, set);
+	} else {
+		bw_count_verdict(BW_KIND_FILE, &o, set->generation);
+		report(file, &o, access, set);
+	}
 	return o.verdict == BW_VERDICT_DENY ? -1 /* -EPERM */ : 0;
 }

@@ -31,12 +31,46 @@ char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 /* The event of a decided change: a global function, verified once per
  * program rather than at every call (the paths are walked by probe reads,
  * so plain numbers suffice). Fails closed on nothing: it only reports. */
+/* The two ends' paths, into an event's `path` and `target` (BW_PATH_MAX each). */
+static __always_inline void put_ends(const struct bw_change_report *r, char *path, char *target, __u32 *flags)
+{
+	bw_put_end_path(r->from_d, r->from_mnt, path, flags, BW_EVENT_PATH_TRUNCATED, BW_EVENT_PATH_UNKNOWN);
+	target[0] = '\0';
+	if (r->to_d)
+		bw_put_end_path(r->to_d, r->to_mnt, target, flags, BW_EVENT_TARGET_TRUNCATED, BW_EVENT_PATH_UNKNOWN);
+}
+
+/* A change to one of bulwark's own files: what was tried, on what. */
+static __always_inline int report_tamper(const struct bw_change_report *r)
+{
+	struct bw_tamper_event *e = bw_reserve(sizeof(*e), r->o.verdict);
+
+	if (!e)
+		return 0;
+	bw_fill_header_fields(&e->h, BW_KIND_TAMPER, &r->o, r->generation);
+	bw_put_exe(&e->h);
+	e->op = BW_TAMPER_FILE;
+	e->target_pid = self_tgid;
+	e->signal = 0;
+	e->mode = 0;
+	e->object_type = 0;
+	e->object_id = 0;
+	e->call = r->call;
+	e->file_op = (__u8)r->op;
+	e->reserved[0] = e->reserved[1] = e->reserved[2] = 0;
+	put_ends(r, e->path, e->target, &e->h.flags);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 __noinline int bw_report_change(const struct bw_change_report *r)
 {
 	struct bw_file_event *e;
 
 	if (!r)
 		return 0;
+	if (r->tamper)
+		return report_tamper(r);
 	e = bw_reserve(sizeof(*e), r->o.verdict);
 	if (!e)
 		return 0;
@@ -46,12 +80,43 @@ __noinline int bw_report_change(const struct bw_change_report *r)
 	e->op = r->op;
 	e->call = r->call;
 	e->reserved = 0;
-	bw_put_end_path(r->from_d, r->from_mnt, e->path, &e->h.flags, BW_EVENT_PATH_TRUNCATED, BW_EVENT_PATH_UNKNOWN);
-	e->target[0] = '\0';
-	if (r->to_d)
-		bw_put_end_path(r->to_d, r->to_mnt, e->target, &e->h.flags, BW_EVENT_TARGET_TRUNCATED, BW_EVENT_PATH_UNKNOWN);
+	put_ends(r, e->path, e->target, &e->h.flags);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
+}
+
+/*
+ * Who may change bulwark's own files although a policy scopes them: PID 1
+ * and bulwark's parent (as for signals, bpf/lsm/self_protect.bpf.c: the
+ * service manager, or whoever ran `bulwark run`, keeps the control it
+ * had), and a process running bulwark's executable — a `bulwark run`
+ * taking over unlinks the previous one's link pins. The executable by
+ * identity: its SELF key in inode_rules, flagged BW_ENTRY_OWN_BINARY by
+ * the compiler. Looked up only once a change was decided at one of them.
+ */
+__noinline int bw_may_change_own(__u32 slot)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	struct bw_inode_key key = { .role = BW_ROLE_SELF };
+	const struct bw_path_rule *own;
+	struct mm_struct *mm;
+	struct file *exe;
+	void *inodes;
+
+	if (tgid == 1 || (self_parent_tgid && tgid == self_parent_tgid))
+		return 1;
+	mm = task->mm;
+	exe = mm ? mm->exe_file : NULL;
+	if (!exe)
+		return 0;
+	inodes = bpf_map_lookup_elem(&inode_rules, &slot);
+	if (!inodes)
+		return 0;
+	key.ino = exe->f_inode->i_ino;
+	key.dev = exe->f_inode->i_sb->s_dev;
+	own = bpf_map_lookup_elem(inodes, &key);
+	return own && (own->flags & BW_ENTRY_OWN_BINARY);
 }
 
 /* A new name in a directory: a regular file (mknod(2), and open(O_CREAT)

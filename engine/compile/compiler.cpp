@@ -111,6 +111,18 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
         // would-deny when it audits. Monitors alone protect nothing.
         if ((set.applies[BW_KIND_FILE] | set.applies[BW_KIND_EXEC] | set.applies[BW_KIND_CONNECT]) & bit)
             set.applies[BW_KIND_TAMPER] |= bit;
+        // The same processes may not change bulwark's own files: a deny of
+        // every change right there, named by the [policy] table like the
+        // policy's other attempts on bulwark. Not counted in can_deny: a
+        // walk too deep to decide stays as the policy's own rules say.
+        if ((set.applies[BW_KIND_TAMPER] & bit) && !options.own_paths.empty()) {
+            const auto rule = static_cast<int32_t>(image.rules.size());
+            image.rules.push_back({index, "tamper", Action::deny, p.pos});
+            for (const auto& own : options.own_paths)
+                path_rules.push_back(
+                    {index, rule, own.path, p.pos, static_cast<uint8_t>(kChangeColumnBits), Action::deny, &own.as});
+            set.applies[BW_KIND_FILE] |= bit;
+        }
         image.policies.push_back(std::move(info));
     }
 

@@ -10,9 +10,18 @@
 #include "policy/model.hpp"
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace bulwark {
+
+// One of bulwark's own files or trees: a process in the scope of a policy
+// that decides anything may not change it — write, create, delete, rename,
+// metadata — an attempt is tampering (docs/decisions/011-self-protection.md).
+struct OwnPath {
+    std::string path;             // absolute; a tree ends in '/'
+    std::string as;               // what it is to bulwark: "policy", "config", "binary", "pins"
+};
 
 struct CompileOptions {
     bool global_audit = false;    // --audit: every policy reports, none blocks
@@ -21,6 +30,8 @@ struct CompileOptions {
     size_t max_path_keys = BW_MAX_PATH_KEYS;
     size_t max_scope_keys = BW_MAX_SCOPE_KEYS;
     size_t max_connect_keys = BW_MAX_CONNECT_KEYS;
+    // What `bulwark run` protects of its own; none in the offline tools.
+    std::vector<OwnPath> own_paths;
 };
 
 struct CompileResult {

@@ -88,6 +88,7 @@ struct RuleAtPath {
     int32_t rule;
     uint8_t columns;
     Action action;
+    const std::string* own_as;         // PathRule::own_as
 };
 
 int strength(Action a)
@@ -121,9 +122,9 @@ public:
     void add(const PathRule& r)
     {
         const bool prefix = r.path.back() == '/';
-        auto a = anchor_path(r, prefix, system_, diags_);
+        auto a = r.own_as ? anchor_own(r, prefix) : anchor_path(r, prefix, system_, diags_);
         if (!a) return;
-        RuleAtPath at{r.policy, r.rule, r.columns, r.action};
+        RuleAtPath at{r.policy, r.rule, r.columns, r.action, r.own_as};
         if (prefix) {
             const std::string tree = tree_of(a->canonical);
             prefix_rules_[tree].push_back(at);
@@ -188,6 +189,24 @@ public:
     }
 
 private:
+    // One of bulwark's own paths: one that cannot be anchored (on a
+    // filesystem whose identities the kernel cannot match) is unprotected,
+    // said once, and never stops bulwark from starting.
+    std::optional<Anchor> anchor_own(const PathRule& r, bool prefix)
+    {
+        Diagnostics scratch;
+        auto a = anchor_path(r, prefix, system_, scratch);
+        if (a && !scratch.has_errors()) return a;
+        if (own_warned_.try_emplace(r.path, true).second) {
+            std::string why = "it cannot be identified";
+            for (const auto& d : scratch.all())
+                if (d.severity != Severity::note) why = d.message;
+            diags_.warning(r.pos, "bulwark's own " + *r.own_as + " " + r.path +
+                                      " is not protected against changes: " + why);
+        }
+        return std::nullopt;
+    }
+
     // The walk's pre-check (abi.h, docs/decisions/006-dir-filter.md): both
     // bits of every directory key the walk can find. Only ANCESTOR keys:
     // SELF keys are looked up by the hardlink backstop, which has no filter.
@@ -293,6 +312,7 @@ private:
         for (const auto& [policy, c, r] : best_) {
             decided[c] |= 1ull << policy;
             if (exact_path) exact[c] |= 1ull << policy;
+            if (r->own_as && info.protected_as.empty()) info.protected_as = *r->own_as;
             if (r->action == Action::deny) value.deny[c] |= 1ull << policy;
             if (r->action == Action::audit) value.audit[c] |= 1ull << policy;
             info.decisions.push_back({policy, c, r->rule});
@@ -312,6 +332,11 @@ private:
         value.flags = e.named_children ? BW_ENTRY_NAMED_CHILDREN : 0;
         uint64_t exact[BW_NR_COLUMNS] = {};
         fold(e, value, info, exact);
+        // Decided by bulwark's own protection somewhere: the kernel reports
+        // a change here as tampering; the executable's own key also says
+        // that whoever runs it is bulwark.
+        if (!info.protected_as.empty()) value.flags |= BW_ENTRY_PROTECTED;
+        if (info.protected_as == "binary" && e.role == BW_ROLE_SELF) value.flags |= BW_ENTRY_OWN_BINARY;
         image_.entries.push_back(std::move(info));
 
         if (uses_name_key(e)) {
@@ -375,6 +400,7 @@ private:
     std::unordered_map<std::string_view, std::string_view> inodes_, names_;
     std::vector<Best> best_;
     StringMap<Chain> chains_;
+    StringMap<bool> own_warned_;       // own paths said to be unprotected
     SourcePos last_pos_;
 };
 

@@ -20,6 +20,9 @@ struct PathRule {
     SourcePos pos;                // of the path value
     uint8_t columns = 0;          // bit c: decides bw_column c
     Action action = Action::deny;
+    // Protecting one of bulwark's own files (OwnPath::as, in the options
+    // compile() was given); null for the policies' rules.
+    const std::string* own_as = nullptr;
 };
 
 void compile_paths(const std::vector<PathRule>& rules, const SystemView& system, const CompileOptions& options,

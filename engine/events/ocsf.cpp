@@ -261,6 +261,12 @@ void OcsfTranslator::translate_line(std::string_view line, std::string& out) con
                 .str("direction", "Outbound");
             body.obj("dst_endpoint", dst).obj("connection_info", conn);
             message = verdict + " " + proto + " connect to " + addr + " port " + std::to_string(integer(e, "port"));
+        } else if (kind == "tamper" && !path.empty()) {
+            // A change to one of bulwark's own files: an activity on that file.
+            cls = kFileSystem;
+            act = file_activity(e.str("op"));
+            body.obj("file", file_object(path, 0));
+            message = verdict + " " + e.str("op") + " of bulwark's " + e.str("object") + " " + path;
         } else if (kind == "tamper") {
             // An attempt on bulwark itself: the process acted on is bulwark.
             cls = kProcess;

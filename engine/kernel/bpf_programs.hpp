@@ -25,6 +25,7 @@ namespace bulwark {
 
 struct ProgramOptions {
     uint32_t self_tgid = 0;          // never denied, never reported
+    uint32_t self_parent_tgid = 0;   // may change bulwark's own files (0: nobody)
     uint32_t ringbuf_bytes = 4u << 20;
     // false: create the maps only, load and attach no program (host tests
     // of map publishing).

@@ -44,6 +44,7 @@ std::unique_ptr<LoadedObject> load_skeleton(const char* name, Skel* (*open)(), i
     o->obj = skel->obj;
     o->destroy = [skel, destroy] { destroy(skel); };
     skel->rodata->self_tgid = options.self_tgid;
+    skel->rodata->self_parent_tgid = options.self_parent_tgid;
     if (configure) configure(skel);
     if (!maps.has("events") && bpf_map__set_max_entries(skel->maps.events, options.ringbuf_bytes) != 0)
         throw Error("cannot size the event ring buffer");

@@ -45,19 +45,22 @@ bool bpffs_mounted(const std::string& path)
     return on_bpffs(path);
 }
 
-PinnedState::PinnedState(std::string dir) : dir_(std::move(dir))
+PinnedState::PinnedState(std::string dir) : dir_(prepare(std::move(dir))) {}
+
+std::string PinnedState::prepare(std::string dir)
 {
-    if (dir_.empty()) return;
-    while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
-    const std::string parent = dir_.substr(0, dir_.find_last_of('/') == 0 ? 1 : dir_.find_last_of('/'));
-    if (!on_bpffs(on_bpffs(dir_) ? dir_ : parent))
-        throw Error("--pin-dir " + dir_ + " is not on a bpffs",
+    if (dir.empty()) return dir;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    const std::string parent = dir.substr(0, dir.find_last_of('/') == 0 ? 1 : dir.find_last_of('/'));
+    if (!on_bpffs(on_bpffs(dir) ? dir : parent))
+        throw Error("--pin-dir " + dir + " is not on a bpffs",
                     "mount one (mount -t bpf bpf /sys/fs/bpf), or give --pin-dir a directory on one; "
                     "--pin-dir \"\" runs without pins (a crash then ends enforcement)",
                     exit_usage);
-    make_dir(dir_);
-    make_dir(dir_ + "/maps");
-    make_dir(dir_ + "/links");
+    make_dir(dir);
+    make_dir(dir + "/maps");
+    make_dir(dir + "/links");
+    return dir;
 }
 
 bool PinnedState::adopt_maps(SharedMaps& maps) const

@@ -34,6 +34,10 @@ public:
     // `dir` empty: nothing is pinned. Throws Error when `dir` (or, for a
     // directory to create, its parent) is not on a bpffs.
     explicit PinnedState(std::string dir);
+    // What the constructor checks and creates (`dir`, maps/, links/), done
+    // before the policies are compiled so that the compiler can protect the
+    // directory (bulwark's own files); `dir` without a trailing '/'.
+    static std::string prepare(std::string dir);
 
     bool enabled() const { return !dir_.empty(); }
     const std::string& dir() const { return dir_; }

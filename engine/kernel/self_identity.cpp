@@ -36,4 +36,9 @@ uint32_t learn_self_tgid()
     return choose_self_tgid(probed, why, own_pid_namespace(), static_cast<uint32_t>(::getpid()));
 }
 
+uint32_t learn_self_parent_tgid()
+{
+    return own_pid_namespace() == PidNamespace::initial ? static_cast<uint32_t>(::getppid()) : 0;
+}
+
 }  // namespace bulwark

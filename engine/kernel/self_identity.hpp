@@ -17,4 +17,10 @@ std::optional<uint32_t> kernel_self_tgid(std::string& why);
 // when neither can be trusted.
 uint32_t learn_self_tgid();
 
+// The tgid of bulwark's parent in the initial PID namespace, for the
+// kernel's check of who may change bulwark's own files: getppid() where
+// that is the global number (the initial namespace), else 0 (nobody is
+// exempt as the parent; PID 1 and bulwark's executable still are).
+uint32_t learn_self_parent_tgid();
+
 }  // namespace bulwark

@@ -119,6 +119,8 @@ const char* kTamperPtrace =
     R"({"type":"verdict","time":"2026-12-03T12:10:05.102938475Z","kind":"tamper","verdict":"would-deny","policy":"web","rule":"web.toml:2","pid":311,"tid":311,"ppid":145,"uid":0,"comm":"gdb","exe":"/usr/bin/gdb","cgroup":"/web","op":"ptrace","object":"process","target_pid":98,"mode":"attach","creds":"real"})";
 const char* kTamperBpf =
     R"({"type":"verdict","time":"2026-12-03T12:10:06.000000001Z","kind":"tamper","verdict":"deny","policy":"web","rule":"web.toml:2","pid":312,"tid":312,"ppid":145,"uid":0,"comm":"bpftool","exe":"/usr/sbin/bpftool","cgroup":"/web","op":"bpf","call":"map-get-fd-by-id","object":"map","id":17,"target_pid":98})";
+const char* kTamperFile =
+    R"({"type":"verdict","time":"2026-12-06T12:10:07.000000001Z","kind":"tamper","verdict":"deny","policy":"web","rule":"web.toml:2","pid":313,"tid":313,"ppid":145,"uid":0,"comm":"mv","exe":"/usr/bin/mv","cgroup":"/web","op":"rename","call":"rename","object":"policy","path":"/tmp/decoy.toml","target":"/etc/bulwark/policies.d/web.toml"})";
 const char* kMonitorFile =
     R"({"type":"monitor","time":"2026-11-25T21:24:21.330007079Z","monitor":"file","policy":"watch","rule":"watch.toml:7","action":"report","suppressed":0,"pid":20494,"tid":20494,"ppid":20493,"uid":0,"comm":"cat","exe":"/usr/bin/cat","cgroup":"/demo","syscall":"openat","path":"/etc/shadow","access":"read","given":"../etc/./shadow"})";
 const char* kMonitorSyscallKill =
@@ -136,7 +138,7 @@ const char* kStats =
 
 TEST_CASE("ocsf: every event has every attribute OCSF 1.4.0 requires for its class, typed as the schema says")
 {
-    for (const char* line : {kFileDeny, kExecWould, kConnectAudit, kTamperSignal, kTamperPtrace, kTamperBpf, kMonitorFile, kMonitorSyscallKill,
+    for (const char* line : {kFileDeny, kExecWould, kConnectAudit, kTamperSignal, kTamperPtrace, kTamperBpf, kTamperFile, kMonitorFile, kMonitorSyscallKill,
                              kMonitorConnectUdp, kReady, kLost, kStats}) {
         const JsonValue o = translate(line);
         require_all(o, kBase, line);
@@ -246,4 +248,14 @@ TEST_CASE("ocsf: a bpf(2) tamper verdict is a process activity on bulwark naming
     CHECK(find(o, "process.name")->string() == "bulwark");
     CHECK(o.get("action_id")->integer() == 2);
     CHECK(o.str("message") == "deny bpf map-get-fd-by-id on bulwark's map 17 (bulwark pid 98)");
+}
+
+TEST_CASE("ocsf: a change to one of bulwark's files is a file system activity naming the file and what it is")
+{
+    auto o = translate(kTamperFile);
+    CHECK(o.get("class_uid")->integer() == 1001);
+    CHECK(o.get("activity_id")->integer() == translate(R"({"type":"verdict","time":"2026-12-06T12:10:07.000000001Z","kind":"file","verdict":"deny","policy":"web","rule":"web.toml:2","pid":1,"tid":1,"ppid":0,"uid":0,"comm":"mv","exe":"/usr/bin/mv","cgroup":"/","op":"rename","call":"rename","path":"/tmp/decoy.toml","target":"/x","access":"rename"})").get("activity_id")->integer());
+    CHECK(find(o, "file.path")->string() == "/tmp/decoy.toml");
+    CHECK(o.get("action_id")->integer() == 2);
+    CHECK(o.str("message") == "deny rename of bulwark's policy /tmp/decoy.toml");
 }

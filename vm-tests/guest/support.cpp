@@ -1,8 +1,10 @@
 #include "support.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -809,6 +811,23 @@ PolicyFile guard_policy(const std::string& dir, const ScopedCgroup& cg, const st
                                                  "\"]\n\n[[file]] # deny\npaths = [\"", secret,
                                                  "\"]\naction = \"deny\"\n"));
 }
+
+std::vector<std::string> files_in(const std::string& dir) {
+    std::vector<std::string> out;
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* e = readdir(d))
+            if (e->d_name[0] != '.') out.push_back(dir + "/" + e->d_name);
+        closedir(d);
+    }
+    return out;
+}
+
+Bpffs::Bpffs(const std::string& d) : dir(d) {
+    require(mkdir(dir.c_str(), 0700) == 0 && mount("bpf", dir.c_str(), "bpf", 0, nullptr) == 0, "mount bpffs: ",
+            errno_name(errno));
+}
+
+Bpffs::~Bpffs() { umount2(dir.c_str(), MNT_DETACH); }
 
 // The last stats line bulwark wrote as it stopped.
 Json final_stats(const Bulwark& bw) {

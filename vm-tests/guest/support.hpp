@@ -42,6 +42,18 @@ int open_errno_at(int dirfd, const std::string& path, int flags);
 std::string flags_name(int flags);
 void expect_open(const std::string& path, int flags, int want_errno, const std::string& what = "");
 
+// The entries of `dir` but . and .., as DIR/NAME, in readdir order.
+std::vector<std::string> files_in(const std::string& dir);
+
+// A bpffs of the test's own at `dir` (made, mounted; unmounted when done).
+struct Bpffs {
+    std::string dir;
+    explicit Bpffs(const std::string& d);
+    ~Bpffs();
+    Bpffs(const Bpffs&) = delete;
+    Bpffs& operator=(const Bpffs&) = delete;
+};
+
 // ---- JSON Lines ------------------------------------------------------------
 
 // One flat JSON object: strings unescaped, other values as written.

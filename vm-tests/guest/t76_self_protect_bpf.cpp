@@ -131,15 +131,6 @@ int link_update(int fd) {
     return sys_bpf(BPF_LINK_UPDATE, a) == 0 ? 0 : errno;
 }
 
-std::vector<std::string> files_in(const std::string& dir) {
-    std::vector<std::string> out;
-    if (DIR* d = opendir(dir.c_str())) {
-        while (dirent* e = readdir(d))
-            if (e->d_name[0] != '.') out.push_back(dir + "/" + e->d_name);
-        closedir(d);
-    }
-    return out;
-}
 
 
 
@@ -167,14 +158,6 @@ void check_event(const Json& ev, const BpfAttempt& x, const std::string& verdict
 }
 
 
-struct Bpffs {
-    std::string dir;
-    explicit Bpffs(const std::string& d) : dir(d) {
-        require(mkdir(dir.c_str(), 0700) == 0 && mount("bpf", dir.c_str(), "bpf", 0, nullptr) == 0, "mount bpffs: ",
-                errno_name(errno));
-    }
-    ~Bpffs() { umount2(dir.c_str(), MNT_DETACH); }
-};
 
 }  // namespace
 

@@ -110,6 +110,8 @@ struct bw_name_key {
 #define BW_ENTRY_NAMED_CHILDREN 0x1u /* look up name_rules under this directory */
 #define BW_ENTRY_PROTECTED 0x2u      /* bulwark's own (policy files, binary, pins):
                                       * changing it is tampering (BW_KIND_TAMPER) */
+#define BW_ENTRY_OWN_BINARY 0x4u     /* bulwark's executable (a SELF inode key): a
+                                      * process running it may change bulwark's own */
 
 /*
  * The decision every policy reaches for paths at or below this key, with
