@@ -5,6 +5,8 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <vector>
 
 namespace bulwark {
 namespace {
@@ -39,6 +41,18 @@ const char* protocol_name(uint8_t p)
 {
     return p == BW_PROTO_TCP ? "tcp" : "udp";
 }
+
+struct NetworkHash {
+    size_t operator()(const Network& n) const
+    {
+        uint64_t lo = 0, hi = 0;
+        std::memcpy(&lo, n.addr.data(), 8);
+        std::memcpy(&hi, n.addr.data() + 8, 8);
+        uint64_t h = lo * 0x9e3779b97f4a7c15ull ^ hi * 0xc2b2ae3d27d4eb4full ^
+                     (uint64_t(n.len) << 1 | uint64_t(n.v4)) * 0xff51afd7ed558ccdull;
+        return static_cast<size_t>(h ^ (h >> 32));
+    }
+};
 
 struct ConnectRuleAt {
     uint32_t policy;
@@ -82,6 +96,8 @@ public:
     {
     }
 
+    void reserve(size_t networks) { networks_.reserve(networks); }
+
     void add(const Network& n, ConnectRuleAt r, const SourcePos& pos)
     {
         networks_[n].push_back(std::move(r));
@@ -91,7 +107,12 @@ public:
 
     void finish()
     {
-        for (const auto& [net, rules] : networks_) emit(net);
+        // In network order, the order of the image's entries.
+        std::vector<const Network*> order;
+        order.reserve(networks_.size());
+        for (const auto& [net, rules] : networks_) order.push_back(&net);
+        std::sort(order.begin(), order.end(), [](const Network* a, const Network* b) { return *a < *b; });
+        for (const Network* net : order) emit(*net);
         const size_t most = std::max({image_.connect_v4.size(), image_.connect_v6.size(), image_.connect_ports.size()});
         if (most > options_.max_connect_keys) {
             diags_.error(last_pos_, "the [[connect]] rules need " + std::to_string(most) +
@@ -244,7 +265,9 @@ private:
     const CompileOptions& options_;
     MapImage& image_;
     Diagnostics& diags_;
-    std::map<Network, std::vector<ConnectRuleAt>> networks_;
+    // Hashed, sorted once in finish(): ancestors() looks up every prefix
+    // length in use for each of up to a million networks.
+    std::unordered_map<Network, std::vector<ConnectRuleAt>, NetworkHash> networks_;
     std::vector<std::pair<uint32_t, const ConnectRuleAt*>> best_;  // fold()'s scratch
     std::map<bool, std::set<uint32_t>> lengths_;  // prefix lengths in use, by v4
     SourcePos last_pos_;
@@ -322,6 +345,9 @@ void compile_connects(const std::vector<ConnectRuleRef>& rules, const CompileOpt
                       Diagnostics& diags)
 {
     ConnectCompiler cc(options, image, diags);
+    size_t cidrs = 0;
+    for (const auto& ref : rules) cidrs += ref.rule->cidrs.size();
+    cc.reserve(cidrs);
     for (const auto& ref : rules) {
         const ConnectRule& r = *ref.rule;
         ConnectRuleAt at{ref.policy, ref.index, r.protocols, {}, r.action};

@@ -26,11 +26,15 @@ UniqueFd make_map(bpf_map_type type, uint32_t flags, const char* name, uint32_t 
     own_object(BW_OBJ_MAP, fd);  // an inner map of bulwark's: self-protection
     if (count == 0) return map;
 
+    // One syscall for the whole map. The batch's elem_flags take BPF_F_LOCK
+    // only (the kernel refuses BPF_NOEXIST with EINVAL): the map is new and
+    // the compiler made every key once, so BPF_ANY writes the same.
     uint32_t n = count;
-    LIBBPF_OPTS(bpf_map_batch_opts, batch, .elem_flags = BPF_NOEXIST);
+    LIBBPF_OPTS(bpf_map_batch_opts, batch, .elem_flags = BPF_ANY);
     if (bpf_map_update_batch(fd, keys, values, &n, &batch) == 0 && n == count) return map;
 
-    // Older kernels or a partial batch: one by one, checking each.
+    // Kernels before 5.6, LPM tries (no batch operations) or a partial
+    // batch: one by one, checking each.
     const auto* k = static_cast<const char*>(keys);
     const auto* v = static_cast<const char*>(values);
     for (uint32_t i = 0; i < count; ++i) {

@@ -26,6 +26,7 @@
 #include <vector>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <utility>
 
 namespace bulwark {
@@ -193,6 +194,7 @@ std::optional<std::vector<const toml::node*>> list_elements(Ctx& c, const toml::
 {
     std::vector<const toml::node*> out;
     if (const toml::array* a = v.as_array()) {
+        out.reserve(a->size());
         for (const toml::node& e : *a) out.push_back(&e);
         return out;
     }
@@ -212,6 +214,7 @@ std::optional<std::vector<Located>> string_list(Ctx& c, const toml::node& v, std
     auto elems = list_elements(c, v, key, table, "an array of strings (or one string)");
     if (!elems) return std::nullopt;
     std::vector<Located> out;
+    out.reserve(elems->size());
     for (const toml::node* e : *elems) {
         if (const auto* s = e->as_string()) {
             out.push_back(Located{s->get(), c.at(*e)});
@@ -237,7 +240,9 @@ void empty_list_error(Ctx& c, const toml::node& v, std::string_view key, std::st
 void warn_duplicates(Ctx& c, const std::vector<Located>& items, std::string_view noun,
                      std::string_view where)
 {
-    std::map<std::string_view, const Located*> seen;
+    // Hashed, not ordered: a rule may list 100,000 paths (bench/scale.cpp).
+    std::unordered_map<std::string_view, const Located*> seen;
+    seen.reserve(items.size());
     for (const Located& l : items) {
         auto [it, fresh] = seen.emplace(l.value, &l);
         if (!fresh) {
@@ -466,6 +471,7 @@ void rule_paths(Ctx& c, const toml::node& v, std::string_view key, std::string_v
     if (v.is_array()) out.written += v.as_array()->size();
     else out.written += 1;
     std::vector<Located>& dest = prefix ? out.prefixes : out.paths;
+    dest.reserve(dest.size() + list->size());
     for (Located& l : *list) {
         if (std::string msg = check_path(l.value, prefix ? PathKind::prefix : PathKind::exact);
             !msg.empty())
