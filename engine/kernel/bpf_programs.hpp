@@ -25,7 +25,6 @@ namespace bulwark {
 
 struct ProgramOptions {
     uint32_t self_tgid = 0;          // never denied, never reported
-    uint32_t self_parent_tgid = 0;   // may change bulwark's own files (0: nobody)
     uint32_t ringbuf_bytes = 4u << 20;
     // false: create the maps only, load and attach no program (host tests
     // of map publishing).
@@ -42,6 +41,9 @@ struct ProgramOptions {
     std::string pin_dir = {};
     // At detach(), leave the pins (and so the programs) in place.
     bool keep_on_exit = false;
+    // May change bulwark's own files (its parent; 0: nobody). Last: the
+    // fields above are given in order by tests.
+    uint32_t self_parent_tgid = 0;
 };
 
 // What loading one object cost: wall time of open + load (relocation,

@@ -97,8 +97,9 @@ TEST("self-protect: files: in an enforcing policy's scope bulwark's policies, ex
          [&] { return err(link(exe.c_str(), (exe + ".bwt").c_str())); }},
         {"chmod(executable)", "metadata", "binary", exe, "", [&] { return err(chmod(exe.c_str(), exe_mode)); }},
         {"unlink(map pin)", "delete", "pins", map_pin, "", [&] { return err(unlink(map_pin.c_str())); }},
-        {"rename(link pin)", "rename", "pins", link_pin, link_pin + ".x",
-         [&] { return err(rename(link_pin.c_str(), (link_pin + ".x").c_str())); }},
+        // (bpffs refuses names with a '.' itself, with EPERM: none here.)
+        {"rename(link pin)", "rename", "pins", link_pin, link_pin + "x",
+         [&] { return err(rename(link_pin.c_str(), (link_pin + "x").c_str())); }},
         {"mkdir in the pin directory", "create", "pins", pins + "/extra", "",
          [&] { return err(mkdir((pins + "/extra").c_str(), 0700)); }},
     };
