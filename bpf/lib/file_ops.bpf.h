@@ -257,6 +257,21 @@ struct {
 	__type(value, struct bw_change_report);
 } change_scratch SEC(".maps") __weak;
 
+/* A tamper record's fields for a change to one of bulwark's own files
+ * (the header, path and target are the caller's). */
+static __always_inline void bw_tamper_file_fields(struct bw_tamper_event *e, __u32 op, __u32 call)
+{
+	e->op = BW_TAMPER_FILE;
+	e->target_pid = self_tgid;
+	e->signal = 0;
+	e->mode = 0;
+	e->object_type = 0;
+	e->object_id = 0;
+	e->call = call;
+	e->file_op = (__u8)op;
+	e->reserved[0] = e->reserved[1] = e->reserved[2] = 0;
+}
+
 /* Reports `r` (bpf/lsm/file_ops.bpf.c). */
 extern int bw_report_change(const struct bw_change_report *r);
 

@@ -76,15 +76,7 @@ static __always_inline void report_tamper(struct file *file, const struct bw_out
 	if (!e)
 		return;
 	bw_fill_header(&e->h, BW_KIND_TAMPER, o, set->generation);
-	e->op = BW_TAMPER_FILE;
-	e->target_pid = self_tgid;
-	e->signal = 0;
-	e->mode = 0;
-	e->object_type = 0;
-	e->object_id = 0;
-	e->call = BW_FCALL_OPEN;
-	e->file_op = BW_OP_OPEN;
-	e->reserved[0] = e->reserved[1] = e->reserved[2] = 0;
+	bw_tamper_file_fields(e, BW_OP_OPEN, BW_FCALL_OPEN);
 	e->target[0] = '\0';
 	bw_put_path(&file->f_path, e->path, &e->h.flags, BW_EVENT_PATH_TRUNCATED, BW_EVENT_PATH_UNKNOWN);
 	bpf_ringbuf_submit(e, 0);

@@ -49,15 +49,7 @@ static __always_inline int report_tamper(const struct bw_change_report *r)
 		return 0;
 	bw_fill_header_fields(&e->h, BW_KIND_TAMPER, &r->o, r->generation);
 	bw_put_exe(&e->h);
-	e->op = BW_TAMPER_FILE;
-	e->target_pid = self_tgid;
-	e->signal = 0;
-	e->mode = 0;
-	e->object_type = 0;
-	e->object_id = 0;
-	e->call = r->call;
-	e->file_op = (__u8)r->op;
-	e->reserved[0] = e->reserved[1] = e->reserved[2] = 0;
+	bw_tamper_file_fields(e, r->op, r->call);
 	put_ends(r, e->path, e->target, &e->h.flags);
 	bpf_ringbuf_submit(e, 0);
 	return 0;

@@ -829,6 +829,27 @@ Bpffs::Bpffs(const std::string& d) : dir(d) {
 
 Bpffs::~Bpffs() { umount2(dir.c_str(), MNT_DETACH); }
 
+TamperCheck::TamperCheck(const Json& ev, const std::string& verdict, const PolicyFile& guard, const std::string& op,
+                         pid_t pid)
+    : ev_(ev) {
+    field("type", "verdict").field("kind", "tamper").field("verdict", verdict).field("policy", "guard");
+    field("rule", guard.rule("policy")).field("op", op).number("pid", pid);
+}
+
+TamperCheck& TamperCheck::field(const char* key, const std::string& want) {
+    if (ev_.str(key) != want) why_ += cat(key, "='", ev_.str(key), "' want '", want, "'; ");
+    return *this;
+}
+
+TamperCheck& TamperCheck::number(const char* key, long long want) {
+    if (ev_.num(key) != want) why_ += cat(key, "=", ev_.str(key), " want ", want, "; ");
+    return *this;
+}
+
+void TamperCheck::done(const std::string& what) const {
+    if (!why_.empty()) fail("tamper event for ", what, ": ", why_, "line: ", ev_.line());
+}
+
 // The last stats line bulwark wrote as it stopped.
 Json final_stats(const Bulwark& bw) {
     std::optional<Json> last;

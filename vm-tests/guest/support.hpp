@@ -99,6 +99,21 @@ struct ScopedCgroup {
 // `cg`, denying reads of `secret` (enforce, or audit mode).
 PolicyFile guard_policy(const std::string& dir, const ScopedCgroup& cg, const std::string& secret, bool audit);
 
+// One "tamper" verdict event of the guard policy, field by field: the
+// constructor checks type, kind, verdict, policy, rule, op and pid; done()
+// fails naming every field that differs.
+class TamperCheck {
+public:
+    TamperCheck(const Json& ev, const std::string& verdict, const PolicyFile& guard, const std::string& op, pid_t pid);
+    TamperCheck& field(const char* key, const std::string& want);
+    TamperCheck& number(const char* key, long long want);
+    void done(const std::string& what) const;
+
+private:
+    const Json& ev_;
+    std::string why_;
+};
+
 // ---- bulwark --------------------------------------------------------------
 
 struct RunOptions {

@@ -88,32 +88,13 @@ Attempt ptrace_attempt(const std::string& what, const std::string& mode, const s
 
 void check_tamper(const Json& ev, const Attempt& a, const std::string& verdict, const PolicyFile& p, pid_t child,
                   pid_t bulwark) {
-    std::string why;
-    auto field = [&](const char* key, const std::string& want) {
-        if (ev.str(key) != want) why += cat(key, "='", ev.str(key), "' want '", want, "'; ");
-    };
-    auto number = [&](const char* key, long long want) {
-        if (ev.num(key) != want) why += cat(key, "=", ev.str(key), " want ", want, "; ");
-    };
-    field("type", "verdict");
-    field("kind", "tamper");
-    field("verdict", verdict);
-    field("policy", "guard");
-    field("rule", p.rule("policy"));
-    field("op", a.op);
-    field("object", "process");
-    number("target_pid", bulwark);
-    number("pid", child);
-    number("tid", child);
-    field("comm", "bwt-child");
-    if (a.op == "signal") {
-        number("signal", a.signal);
-        field("signal_name", a.signal_name);
-    } else {
-        field("mode", a.mode);
-        field("creds", a.creds);
-    }
-    if (!why.empty()) fail("tamper event for ", a.what, ": ", why, "line: ", ev.line());
+    TamperCheck c(ev, verdict, p, a.op, child);
+    c.field("object", "process").number("target_pid", bulwark).number("tid", child).field("comm", "bwt-child");
+    if (a.op == "signal")
+        c.number("signal", a.signal).field("signal_name", a.signal_name);
+    else
+        c.field("mode", a.mode).field("creds", a.creds);
+    c.done(a.what);
 }
 
 

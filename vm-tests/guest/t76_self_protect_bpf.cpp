@@ -132,32 +132,18 @@ int link_update(int fd) {
 }
 
 
-
-
 struct BpfAttempt {
     uint32_t type, id;
     std::string call;
 };
 
 void check_event(const Json& ev, const BpfAttempt& x, const std::string& verdict, const PolicyFile& p, pid_t child) {
-    std::string why;
-    auto field = [&](const char* key, const std::string& want) {
-        if (ev.str(key) != want) why += cat(key, "='", ev.str(key), "' want '", want, "'; ");
-    };
-    field("type", "verdict");
-    field("kind", "tamper");
-    field("verdict", verdict);
-    field("policy", "guard");
-    field("rule", p.rule("policy"));
-    field("op", "bpf");
-    field("object", type_name(x.type));
-    field("call", x.call);
-    if (ev.num("id") != x.id) why += cat("id=", ev.str("id"), " want ", x.id, "; ");
-    if (ev.num("pid") != child) why += cat("pid=", ev.str("pid"), " want ", child, "; ");
-    if (!why.empty()) fail("tamper event for ", type_name(x.type), " ", x.id, " ", x.call, ": ", why, "line: ", ev.line());
+    TamperCheck(ev, verdict, p, "bpf", child)
+        .field("object", type_name(x.type))
+        .field("call", x.call)
+        .number("id", x.id)
+        .done(cat(type_name(x.type), " ", x.id, " ", x.call));
 }
-
-
 
 }  // namespace
 

@@ -47,21 +47,10 @@ struct Change {
 };
 
 void check_event(const Json& ev, const Change& c, const std::string& verdict, const PolicyFile& p, pid_t child) {
-    std::string why;
-    auto field = [&](const char* key, const std::string& want) {
-        if (ev.str(key) != want) why += cat(key, "='", ev.str(key), "' want '", want, "'; ");
-    };
-    field("type", "verdict");
-    field("kind", "tamper");
-    field("verdict", verdict);
-    field("policy", "guard");
-    field("rule", p.rule("policy"));
-    field("op", c.op);
-    field("object", c.object);
-    field("path", c.path);
-    if (!c.target.empty()) field("target", c.target);
-    if (ev.num("pid") != child) why += cat("pid=", ev.str("pid"), " want ", child, "; ");
-    if (!why.empty()) fail("tamper event for ", c.what, ": ", why, "line: ", ev.line());
+    TamperCheck t(ev, verdict, p, c.op, child);
+    t.field("object", c.object).field("path", c.path);
+    if (!c.target.empty()) t.field("target", c.target);
+    t.done(c.what);
 }
 
 }  // namespace
