@@ -136,7 +136,6 @@ int cmd_run(const Args& args)
         }
         std::string file = vm.count("config") ? vm["config"].as<std::string>() : "";
         if (file.empty() && ::access(kDefaultConfig, F_OK) == 0) file = kDefaultConfig;
-        config = file;
         if (!file.empty()) {
             Diagnostics diags;
             apply_config_file(file, desc, ConfigPaths{{"policy", "events", "socket", "pin-dir"}}, vm, diags);
@@ -171,7 +170,7 @@ int cmd_run(const Args& args)
     options.global_audit = audit;
     // bulwark's own files are protected where the path hooks decide files:
     // the fanotify backend sees opens only (docs/decisions/011).
-    if (backends[RuleKind::file] == Mechanism::bpf_lsm) options.own_paths = own_paths(policies, config, pin_dir);
+    if (backends[RuleKind::file] == Mechanism::bpf_lsm) options.own_paths = own_paths(pin_dir);
     auto compiled = load_and_compile(policies, options, std::cerr);
     if (!compiled) return exit_policy_errors;
 

@@ -23,16 +23,9 @@ void add(std::vector<OwnPath>& out, const std::string& path, const std::string& 
 
 }  // namespace
 
-std::vector<OwnPath> own_paths(const std::vector<std::string>& policies, const std::string& config,
-                               const std::string& pin_dir)
+std::vector<OwnPath> own_paths(const std::string& pin_dir)
 {
     std::vector<OwnPath> out;
-    // Not the policy files nor the options file: an operator edits them
-    // and reloads (`systemctl reload`) while bulwark runs, and under a
-    // policy without [scope] every shell is in scope. Protect them with
-    // the policies' own [[file]] rules where that is wanted.
-    (void)policies;
-    (void)config;
     // The executable this process runs; after a package upgrade replaced
     // it, the file is gone ("... (deleted)") and nothing is protected.
     std::error_code ec;

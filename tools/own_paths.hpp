@@ -1,6 +1,5 @@
 // What `bulwark run` protects of its own (docs/decisions/011-self-protection.md,
-// "Files"): the policy files and directories it was started with, its
-// options file, its executable and its pin directory. The compiler turns
+// "Files"): its executable and its pin directory. The compiler turns
 // them into keys that deny every change right to the processes in scope.
 #pragma once
 
@@ -11,10 +10,11 @@
 
 namespace bulwark {
 
-// `policies` as given to --policy, `config` the options file read ("" for
-// none), `pin_dir` the prepared pin directory ("" for none). Paths that do
-// not exist are left out (the compiler warns about those it cannot anchor).
-std::vector<OwnPath> own_paths(const std::vector<std::string>& policies, const std::string& config,
-                               const std::string& pin_dir);
+// `pin_dir` the prepared pin directory ("" for none). Not the policy files
+// nor the options file: an operator edits them and reloads (`systemctl
+// reload`) while bulwark runs, and under a policy without [scope] every
+// shell is in scope; [[file]] rules of a scoped policy protect them where
+// wanted. Paths that do not exist are left out.
+std::vector<OwnPath> own_paths(const std::string& pin_dir);
 
 }  // namespace bulwark

@@ -850,6 +850,17 @@ void TamperCheck::done(const std::string& what) const {
     if (!why_.empty()) fail("tamper event for ", what, ": ", why_, "line: ", ev_.line());
 }
 
+void expect_next_denial(Bulwark& bw, const ScopedCgroup& cg, const std::string& secret, const std::string& after) {
+    auto again = run_child([&] {
+        cg.enter();
+        return open_errno(secret, O_RDONLY);
+    });
+    require(again.code == EPERM, "in scope, later: open(secret) gave ", errno_name(again.code));
+    Json next = bw.next_verdict("the open after " + after);
+    require(next.str("kind") == "file" && next.num("pid") == again.pid,
+            "an event for what a process outside every scope did: ", next.line());
+}
+
 // The last stats line bulwark wrote as it stopped.
 Json final_stats(const Bulwark& bw) {
     std::optional<Json> last;

@@ -114,6 +114,12 @@ private:
     std::string why_;
 };
 
+class Bulwark;
+// A child in `cg` opening `secret` gets EPERM, and bulwark's next verdict
+// is that open's: still enforcing, and nothing was reported for what was
+// done before it (`after`: what that was, for failure messages).
+void expect_next_denial(Bulwark& bw, const ScopedCgroup& cg, const std::string& secret, const std::string& after);
+
 // ---- bulwark --------------------------------------------------------------
 
 struct RunOptions {

@@ -164,14 +164,7 @@ TEST("self-protect: in an enforcing policy's scope, signals, ptrace and /proc/PI
     require(out.code == 0, "outside child exit ", out.code);
     require(err(kill(target, 0)) == 0, "the test process: kill(0) failed");
     // Nothing reported for those: the next event is the next denial's.
-    auto again = run_child([&] {
-        cg.enter();
-        return open_errno(secret, O_RDONLY);
-    });
-    require(again.code == EPERM, "in scope, later: open(secret) gave ", errno_name(again.code));
-    Json next = bw.next_verdict("the open after the outside attempts");
-    require(next.str("kind") == "file" && next.num("pid") == again.pid,
-            "an event for what a process outside every scope did: ", next.line());
+    expect_next_denial(bw, cg, secret, "the outside attempts");
     require_running(bw, "the outside attempts");
 
     bw.stop_and_check();

@@ -238,14 +238,7 @@ TEST("self-protect: bpf(2): in an enforcing policy's scope no fd of bulwark's pr
         return 0;
     });
     require(out.code == 0, "outside child exit ", out.code);
-    auto again = run_child([&] {
-        cg.enter();
-        return open_errno(secret, O_RDONLY);
-    });
-    require(again.code == EPERM, "in scope, later: open(secret) gave ", errno_name(again.code));
-    Json next = bw.next_verdict("the open after the outside calls");
-    require(next.str("kind") == "file" && next.num("pid") == again.pid,
-            "an event for what a process outside every scope did: ", next.line());
+    expect_next_denial(bw, cg, secret, "the outside calls");
     close(inherited);
     bw.stop_and_check();
     Json stats = final_stats(bw);

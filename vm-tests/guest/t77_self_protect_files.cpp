@@ -127,14 +127,7 @@ TEST("self-protect: files: in an enforcing policy's scope bulwark's executable a
     require(out.code == 0, "outside child exit ", out.code);
     require(err(unlink((pol + "/notes.txt").c_str())) == 0, "bulwark's parent: unlink in the policy directory failed");
     // And nothing was reported for them: the next event is the next denial's.
-    auto again = run_child([&] {
-        cg.enter();
-        return open_errno(secret, O_RDONLY);
-    });
-    require(again.code == EPERM, "in scope, later: open(secret) gave ", errno_name(again.code));
-    Json next = bw.next_verdict("the open after the outside changes");
-    require(next.str("kind") == "file" && next.num("pid") == again.pid,
-            "an event for what a process outside every scope did: ", next.line());
+    expect_next_denial(bw, cg, secret, "the outside changes");
 
     bw.stop_and_check();
     Json stats = final_stats(bw);
