@@ -128,17 +128,18 @@ int cmd_run(const Args& args)
         "keep-on-exit", po::bool_switch(&keep_on_exit), "an orderly stop leaves the pinned programs enforcing")(
         "verbose,v", po::bool_switch(&verbose), "libbpf debug output on stderr");
     po::variables_map vm;
+    std::string config_file;  // the options file read, if any
     try {
         po::store(po::command_line_parser(args).options(desc).run(), vm);
         if (vm.count("help")) {
             std::cout << desc << '\n';
             return exit_ok;
         }
-        std::string file = vm.count("config") ? vm["config"].as<std::string>() : "";
-        if (file.empty() && ::access(kDefaultConfig, F_OK) == 0) file = kDefaultConfig;
-        if (!file.empty()) {
+        config_file = vm.count("config") ? vm["config"].as<std::string>() : "";
+        if (config_file.empty() && ::access(kDefaultConfig, F_OK) == 0) config_file = kDefaultConfig;
+        if (!config_file.empty()) {
             Diagnostics diags;
-            apply_config_file(file, desc, ConfigPaths{{"policy", "events", "socket", "pin-dir"}}, vm, diags);
+            apply_config_file(config_file, desc, ConfigPaths{{"policy", "events", "socket", "pin-dir"}}, vm, diags);
             if (diags.has_errors()) {
                 diags.print(std::cerr);
                 return exit_usage;
@@ -170,7 +171,7 @@ int cmd_run(const Args& args)
     options.global_audit = audit;
     // bulwark's own files are protected where the path hooks decide files:
     // the fanotify backend sees opens only (docs/decisions/011).
-    if (backends[RuleKind::file] == Mechanism::bpf_lsm) options.own_paths = own_paths(pin_dir);
+    if (backends[RuleKind::file] == Mechanism::bpf_lsm) options.own_paths = own_paths(policies, config_file, pin_dir);
     auto compiled = load_and_compile(policies, options, std::cerr);
     if (!compiled) return exit_policy_errors;
 

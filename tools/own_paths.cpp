@@ -23,9 +23,12 @@ void add(std::vector<OwnPath>& out, const std::string& path, const std::string& 
 
 }  // namespace
 
-std::vector<OwnPath> own_paths(const std::string& pin_dir)
+std::vector<OwnPath> own_paths(const std::vector<std::string>& policies, const std::string& config,
+                               const std::string& pin_dir)
 {
     std::vector<OwnPath> out;
+    for (const auto& p : policies) add(out, p, "policy");
+    if (!config.empty()) add(out, config, "config");
     // The executable this process runs; after a package upgrade replaced
     // it, the file is gone ("... (deleted)") and nothing is protected.
     std::error_code ec;

@@ -118,9 +118,15 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
         if ((set.applies[BW_KIND_TAMPER] & bit) && !options.own_paths.empty()) {
             const auto rule = static_cast<int32_t>(image.rules.size());
             image.rules.push_back({index, "tamper", Action::deny, p.pos});
-            for (const auto& own : options.own_paths)
+            for (const auto& own : options.own_paths) {
+                // The policy files and the options file only from a scoped
+                // policy's processes: under a policy without [scope] the
+                // operator's shell is in scope too, and must still be able
+                // to edit them and reload (docs/decisions/011, "Files").
+                if (!p.scope.narrows() && own.operators()) continue;
                 path_rules.push_back(
                     {index, rule, own.path, p.pos, static_cast<uint8_t>(kChangeColumnBits), Action::deny, &own.as});
+            }
             set.applies[BW_KIND_FILE] |= bit;
         }
         image.policies.push_back(std::move(info));

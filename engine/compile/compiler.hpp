@@ -16,11 +16,15 @@
 namespace bulwark {
 
 // One of bulwark's own files or trees: a process in the scope of a policy
-// that decides anything may not change it — write, create, delete, rename,
+// that decides anything (for the operator's files: of a policy with a
+// [scope] table) may not change it — write, create, delete, rename,
 // metadata — an attempt is tampering (docs/decisions/011-self-protection.md).
 struct OwnPath {
     std::string path;             // absolute; a tree ends in '/'
     std::string as;               // what it is to bulwark: "policy", "config", "binary", "pins"
+
+    // The operator edits these while bulwark runs (and reloads).
+    bool operators() const { return as == "policy" || as == "config"; }
 };
 
 struct CompileOptions {

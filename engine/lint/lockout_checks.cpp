@@ -12,7 +12,7 @@ namespace bulwark::lint {
 
 bool global(const Policy& p)
 {
-    return p.scope.uids.empty() && p.scope.cgroups.empty() && p.scope.executables.empty();
+    return !p.scope.narrows();
 }
 
 bool scope_may_hold_root(const Policy& p, const SystemView& system)

@@ -76,6 +76,9 @@ struct Scope {
     std::vector<Located> executables;  // absolute paths
     bool present = false;              // a [scope] table was given
     SourcePos pos;
+
+    // Some processes are left out of it (an empty [scope] is every process).
+    bool narrows() const { return !cgroups.empty() || !uids.empty() || !executables.empty(); }
 };
 
 struct Default {

@@ -4,8 +4,10 @@
 // created in, deleted, renamed over or chmod-ed — each attempt fails with
 // EPERM, changes nothing, and is a "tamper" verdict event naming what was
 // tried on which of bulwark's files; bulwark's parent and processes
-// outside every scope keep full control; in audit mode the attempts are
-// would-deny and go through.
+// outside every scope keep full control; under a policy without [scope]
+// (every process in scope, the operator's shell too) the policy files
+// stay editable and the executable does not; in audit mode the attempts
+// are would-deny and go through.
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -55,7 +57,7 @@ void check_event(const Json& ev, const Change& c, const std::string& verdict, co
 
 }  // namespace
 
-TEST("self-protect: files: in an enforcing policy's scope bulwark's executable and pins cannot change") {
+TEST("self-protect: files: in an enforcing policy's scope bulwark's policies, executable and pins cannot change") {
     const std::string dir = test_dir(), secret = dir + "/secret", pol = dir + "/pol";
     write_file(secret, "x\n");
     write_file(dir + "/decoy.toml", "[policy]\nname = \"decoy\"\n");
@@ -72,6 +74,14 @@ TEST("self-protect: files: in an enforcing policy's scope bulwark's executable a
     const unsigned guard_mode = mode_of(guard), exe_mode = mode_of(exe);
 
     const std::vector<Change> changes = {
+        {"open(policy, O_WRONLY)", "open", "policy", guard, "", [&] { return open_errno(guard, O_WRONLY); }},
+        {"truncate(policy)", "truncate", "policy", guard, "", [&] { return err(truncate(guard.c_str(), 0)); }},
+        {"open(O_CREAT) in the policy directory", "create", "policy", pol + "/new.toml", "",
+         [&] { return open_errno(pol + "/new.toml", O_WRONLY | O_CREAT | O_EXCL); }},
+        {"unlink(policy)", "delete", "policy", guard, "", [&] { return err(unlink(guard.c_str())); }},
+        {"rename(decoy, policy)", "rename", "policy", dir + "/decoy.toml", guard,
+         [&] { return err(rename((dir + "/decoy.toml").c_str(), guard.c_str())); }},
+        {"chmod(policy)", "metadata", "policy", guard, "", [&] { return err(chmod(guard.c_str(), guard_mode)); }},
         // (Opening or truncating a running executable for writing fails
         // with ETXTBSY before any LSM is asked.)
         {"link(executable)", "link", "binary", exe, exe + ".bwt",
@@ -105,9 +115,7 @@ TEST("self-protect: files: in an enforcing policy's scope bulwark's executable a
     // Nothing changed.
     require(read_file(guard) == before, "the policy file's content changed");
     require(open_errno(pins + "/new", O_RDONLY) == ENOENT, "open(O_CREAT) left a file in the pin directory");
-    // The policy files are the operator's to edit (and reload): not protected.
-    if (int e = run_child([&] { cg.enter(); return err(chmod(guard.c_str(), guard_mode)); }).code; e != 0)
-        fail("in scope: chmod(policy) gave ", errno_name(e), ", want success");
+    require(open_errno(pol + "/new.toml", O_RDONLY) == ENOENT, "open(O_CREAT) left pol/new.toml behind");
     if (access((exe + ".bwt").c_str(), F_OK) == 0) {
         unlink((exe + ".bwt").c_str());
         fail("link(executable) made a second name for it");
@@ -136,6 +144,38 @@ TEST("self-protect: files: in an enforcing policy's scope bulwark's executable a
             "stats: tamper_denied ", stats.str("tamper_denied"), " (want ", n, "), denied ", stats.str("denied"),
             " (want ", n + 2, ": the changes, two opens): ", stats.line());
     require(files_in(fs.dir).empty(), "an orderly stop left something in the bpffs");
+}
+
+TEST("self-protect: files: under a policy without [scope] the policy files stay editable, the executable does not") {
+    const std::string dir = test_dir(), secret = dir + "/secret", pol = dir + "/pol";
+    write_file(secret, "x\n");
+    make_dirs(pol);
+    auto p = write_policy(pol + "/guard.toml", cat("[policy]\nname = \"guard\" # policy\n\n[[file]] # deny\npaths = [\"",
+                                                    secret, "\"]\naction = \"deny\"\n"));
+    const std::string exe = real_path(kBulwark);
+    Bulwark bw({{pol}});
+    bw.wait_ready({"guard"});
+    const unsigned guard_mode = mode_of(p.path), exe_mode = mode_of(exe);
+    const Change c{"chmod(executable)", "metadata", "binary", exe, "", nullptr};
+    // Every process is in scope: a child of this process stands for the
+    // operator's shell (this process is bulwark's parent, exempt).
+    auto r = run_child([&] {
+        if (int e = err(chmod(p.path.c_str(), guard_mode)); e != 0) fail("chmod(policy) gave ", errno_name(e));
+        if (int e = open_errno(pol + "/notes.txt", O_WRONLY | O_CREAT | O_EXCL); e != 0)
+            fail("create in the policy directory gave ", errno_name(e));
+        if (int e = err(unlink((pol + "/notes.txt").c_str())); e != 0)
+            fail("unlink in the policy directory gave ", errno_name(e));
+        if (int e = err(chmod(exe.c_str(), exe_mode)); e != EPERM)
+            fail("chmod(executable) gave ", errno_name(e), ", want EPERM");
+        return 0;
+    });
+    require(r.code == 0, "child exit ", r.code);
+    check_event(bw.next_verdict(c.what), c, "deny", p, r.pid);
+    bw.stop_and_check();
+    Json stats = final_stats(bw);
+    require(stats.num("tamper_denied") == 1 && stats.num("denied") == 1,
+            "stats: tamper_denied ", stats.str("tamper_denied"), " (want 1), denied ", stats.str("denied"),
+            " (want 1): ", stats.line());
 }
 
 TEST("self-protect: files: in audit mode a change to bulwark's executable is would-deny and goes through") {
