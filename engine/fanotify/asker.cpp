@@ -9,7 +9,9 @@
 #include <cstring>
 #include <elf.h>
 #include <fcntl.h>
-#include <fstream>
+#include <cerrno>
+#include <mutex>
+#include <unordered_map>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -36,13 +38,22 @@ std::string proc(uint32_t tid, const char* what)
     return "/proc/" + std::to_string(tid) + "/" + what;
 }
 
+// A /proc file's text: one open, reads into a stack buffer, one close (an
+// ifstream + ostringstream cost several allocations and syscalls per event).
 std::optional<std::string> slurp(const std::string& path)
 {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return text;
 }
 
 // The number after "Key:\t" in /proc/TID/status (the first, for Uid:).
@@ -60,7 +71,7 @@ std::optional<uint32_t> status_field(const std::string& status, const char* key)
 
 // Ancestor cgroup ids by level (the root's first): a cgroup v2 id is the
 // inode number of its directory.
-std::vector<uint64_t> cgroup_ancestors(const std::string& mount, const std::string& path)
+std::vector<uint64_t> walk_cgroup_ancestors(const std::string& mount, const std::string& path)
 {
     std::vector<uint64_t> ids;
     struct stat st {};
@@ -73,6 +84,35 @@ std::vector<uint64_t> cgroup_ancestors(const std::string& mount, const std::stri
         ids.push_back(st.st_ino);
         i = j + 1;
     }
+    return ids;
+}
+
+// The ancestors of a cgroup path, cached by path. A cached chain is used
+// only when its leaf still has the cached id (one stat instead of one per
+// level): a cgroup v2 id is never reused during a boot, and a cgroup
+// cannot move to another parent (rename(2) keeps it under the same one),
+// so a leaf with the same id has the same ancestors. A path whose cgroup
+// was removed, recreated or renamed fails the check and is walked again.
+std::vector<uint64_t> cgroup_ancestors(const std::string& mount, const std::string& path)
+{
+    static std::mutex mutex;
+    static std::unordered_map<std::string, std::vector<uint64_t>> chains;
+    constexpr size_t kEntries = 4096;  // then it starts over
+    const std::string key = mount + path;
+    std::vector<uint64_t> cached;
+    {
+        std::lock_guard lock(mutex);
+        if (auto hit = chains.find(key); hit != chains.end()) cached = hit->second;
+    }
+    if (!cached.empty()) {
+        struct stat st {};
+        if (::stat(key.c_str(), &st) == 0 && st.st_ino == cached.back()) return cached;
+    }
+    std::vector<uint64_t> ids = walk_cgroup_ancestors(mount, path);
+    if (ids.empty()) return ids;
+    std::lock_guard lock(mutex);
+    if (chains.size() >= kEntries) chains.clear();
+    chains[key] = ids;
     return ids;
 }
 

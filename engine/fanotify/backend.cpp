@@ -235,7 +235,12 @@ void FanotifyBackend::read_loop()
             std::lock_guard lock(queue_mutex_);
             queue_.insert(queue_.end(), batch.begin(), batch.end());
         }
-        queue_ready_.notify_all();
+        // One event wakes one answerer: notify_all woke every idle answerer
+        // per event (a futex storm on 2 cores), and all but one slept again.
+        if (batch.size() == 1)
+            queue_ready_.notify_one();
+        else
+            queue_ready_.notify_all();
     }
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
