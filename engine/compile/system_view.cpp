@@ -69,24 +69,33 @@ void pin_stacked_dir(const std::string& path, const FileIdentity& id)
 
 }  // namespace
 
-FileIdentity RealSystem::remember(const std::string& path, const struct stat& st) const
+// statfs once per device; a failed one is not remembered (nullptr), the
+// next path on the device asks again.
+RealSystem::Filesystem* RealSystem::filesystem(const std::string& path, uint32_t dev) const
+{
+    if (auto known = filesystems_.find(dev); known != filesystems_.end()) return &known->second;
+    struct statfs fs {};
+    if (::statfs(path.c_str(), &fs) != 0) return nullptr;
+    return &filesystems_.emplace(dev, Filesystem{static_cast<unsigned long>(fs.f_type), false, std::nullopt}).first->second;
+}
+
+FileIdentity RealSystem::remember(const std::string& path, const struct stat& st, bool plain) const
 {
     const FileIdentity id = identity_of(st);
     if (pin_stacked_dirs_ && S_ISDIR(st.st_mode)) {
-        struct statfs fs {};
-        if (::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == kOverlayfsMagic)
-            pin_stacked_dir(path, id);
+        const Filesystem* fs = filesystem(path, id.dev);
+        if (fs && fs->type == kOverlayfsMagic) pin_stacked_dir(path, id);
     }
-    identities_.emplace(path, id);
+    identities_.emplace(path, Known{id, plain});
     return id;
 }
 
 std::optional<FileIdentity> RealSystem::identify(const std::string& path) const
 {
-    if (auto known = identities_.find(path); known != identities_.end()) return known->second;
+    if (auto known = identities_.find(path); known != identities_.end()) return known->second.id;
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) return remember(path, st);
-    identities_.emplace(path, std::nullopt);
+    if (::stat(path.c_str(), &st) == 0) return remember(path, st, false);
+    identities_.emplace(path, Known{});
     return std::nullopt;
 }
 
@@ -101,6 +110,8 @@ const std::optional<std::string>& RealSystem::canonical_dir(std::string_view dir
 // realpath(path) is realpath(directory) + "/" + name when the name is no
 // symlink, ".", ".." or empty: one lstat per path instead of a readlink per
 // component, and the lstat is the identity identify() is asked for next.
+// A name already found to be no symlink (the same path in a second rule)
+// needs no second lstat.
 std::optional<std::string> RealSystem::canonical(const std::string& path) const
 {
     const size_t slash = path.find_last_of('/');
@@ -110,15 +121,16 @@ std::optional<std::string> RealSystem::canonical(const std::string& path) const
 
     const auto& dir = canonical_dir(slash == 0 ? std::string_view("/") : std::string_view(path).substr(0, slash));
     if (!dir) return std::nullopt;  // realpath fails on the directory too
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
-    if (S_ISLNK(st.st_mode)) return real_path(path);
     std::string resolved;
     resolved.reserve(dir->size() + 1 + name.size());
     if (*dir != "/") resolved = *dir;
     resolved += '/';
     resolved += name;
-    remember(resolved, st);
+    if (auto known = identities_.find(resolved); known != identities_.end() && known->second.plain) return resolved;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+    if (S_ISLNK(st.st_mode)) return real_path(path);
+    remember(resolved, st, true);
     return resolved;
 }
 
@@ -178,12 +190,10 @@ std::optional<uint32_t> mount_dev(uint64_t mnt_id)
     return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<std::string> RealSystem::unmatchable(const std::string& path) const
+// unmatchable()'s reason for a btrfs `path`, after the path; nullopt when
+// stat's device is the superblock's.
+std::optional<std::string> btrfs_mismatch(const std::string& path)
 {
-    struct statfs fs {};
-    if (::statfs(path.c_str(), &fs) != 0 || static_cast<unsigned long>(fs.f_type) != kBtrfsMagic) return std::nullopt;
     struct statx stx {};
     std::optional<uint32_t> sb_dev;
     if (::statx(AT_FDCWD, path.c_str(), 0, STATX_INO | STATX_MNT_ID, &stx) == 0 && (stx.stx_mask & STATX_MNT_ID))
@@ -191,12 +201,30 @@ std::optional<std::string> RealSystem::unmatchable(const std::string& path) cons
     const uint32_t seen = (stx.stx_dev_major << 20) | stx.stx_dev_minor;
     if (sb_dev && *sb_dev == seen) return std::nullopt;  // e.g. a btrfs whose subvolume numbers agree
     std::ostringstream why;
-    why << path << " is on btrfs, where stat(2) reports the subvolume's device (" << stx.stx_dev_major << ":"
+    why << " is on btrfs, where stat(2) reports the subvolume's device (" << stx.stx_dev_major << ":"
         << stx.stx_dev_minor << ") and the kernel's inodes carry the filesystem's";
     if (sb_dev) why << " (" << (*sb_dev >> 20) << ":" << (*sb_dev & 0xfffff) << ")";
     else why << " (not found in /proc/self/mountinfo)";
     why << "; inode numbers also repeat across subvolumes, so no rule here can be matched in the kernel";
     return why.str();
+}
+
+}  // namespace
+
+// Once per device: every path on it gets the same answer (the superblock
+// and stat's device are the device's, whichever path or mount reaches it).
+std::optional<std::string> RealSystem::unmatchable(const std::string& path) const
+{
+    const auto id = identify(path);
+    if (!id) return std::nullopt;
+    Filesystem* fs = filesystem(path, id->dev);
+    if (!fs || fs->type != kBtrfsMagic) return std::nullopt;
+    if (!fs->checked) {
+        fs->unmatchable = btrfs_mismatch(path);
+        fs->checked = true;
+    }
+    if (!fs->unmatchable) return std::nullopt;
+    return path + *fs->unmatchable;
 }
 
 }  // namespace bulwark

@@ -68,9 +68,12 @@ public:
     std::optional<std::string> unmatchable(const std::string& path) const override;
 
 private:
-    FileIdentity remember(const std::string& path, const struct stat& st) const;
-    bool pin_stacked_dirs_ = false;
+    // `plain`: the stat came from lstat(2) and found no symlink.
+    FileIdentity remember(const std::string& path, const struct stat& st, bool plain) const;
     const std::optional<std::string>& canonical_dir(std::string_view dir) const;
+    struct Filesystem;
+    Filesystem* filesystem(const std::string& path, uint32_t dev) const;
+    bool pin_stacked_dirs_ = false;
 
     // Looked up with string_views: no copy of a path to look it up.
     struct PathHash {
@@ -80,7 +83,21 @@ private:
     template <typename V>
     using PathMap = std::unordered_map<std::string, V, PathHash, std::equal_to<>>;
     mutable PathMap<std::optional<std::string>> canonical_dirs_;
-    mutable PathMap<std::optional<FileIdentity>> identities_;
+    struct Known {
+        std::optional<FileIdentity> id;
+        bool plain = false;  // no symlink: canonical() needs no lstat here
+    };
+    mutable PathMap<Known> identities_;
+    // What statfs(2) (and for btrfs mountinfo) say of each device's
+    // filesystem: a rule set names thousands of paths on a few devices,
+    // and a device is one filesystem (btrfs subvolumes and overlayfs
+    // layers get devices of their own).
+    struct Filesystem {
+        unsigned long type = 0;                  // statfs f_type
+        bool checked = false;                    // unmatchable() looked at it
+        std::optional<std::string> unmatchable;  // then: its reason, after the path
+    };
+    mutable std::unordered_map<uint32_t, Filesystem> filesystems_;
 };
 
 // userspace st_dev → the kernel's internal dev_t encoding
