@@ -103,6 +103,8 @@ BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::s
     // Every program attached: now the previous bulwark's may detach.
     if (options.load_programs)
         pins_.pin(maps_, links_, hooks, options.self_tgid ? static_cast<long>(options.self_tgid) : ::getpid());
+    // The previous bulwark's programs and links are gone now: forget them.
+    if (options.load_programs) prune_own_objects();
 }
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include "bulwark/own_objects_abi.h"
 
+#include <cstddef>
 #include <cstdint>
 
 namespace bulwark {
@@ -19,5 +20,12 @@ void set_own_objects_map(int fd);
 // under its id. Quietly does nothing without a map; throws Error when the
 // object's id cannot be read or the map is full.
 void own_object(bw_object_type type, int fd);
+
+// Removes the entries of objects that no longer exist — the inner maps of
+// generations two publishes back, a previous bulwark's programs and links
+// after a takeover — and returns how many. Safe because the kernel gives
+// ids cyclically: a freed id is not another object's until the 31-bit
+// space wraps. Without pruning the map fills after a few hundred reloads.
+size_t prune_own_objects();
 
 }  // namespace bulwark

@@ -182,6 +182,8 @@ uint32_t PolicyPublisher::publish(const MapImage& image)
         throw Error("cannot switch to the new policy set: " + errno_text(errno));
     live_ = next;
     generation_ = set.generation;
+    // The inner maps this publish replaced in slot `next` are gone.
+    prune_own_objects();
     return generation_;
 }
 
