@@ -653,17 +653,21 @@ int main(int argc, char** argv)
                  ",\"ready_s\":" + fmt("%.3f", bw.ready_s) + ",\"rss_kib\":" + std::to_string(rss_kib) +
                  ",\"maps_kib\":" + std::to_string(maps_kib));
             {
-                Worker worker(wl, cgroups, probe);
+                // Two workers: a process that has been in a policy's scope
+                // stays in it (sticky scope, docs/decisions/012), so the
+                // one measured out of scope never enters /bench.
+                Worker in_scope(wl, cgroups, probe);
+                Worker out_of_scope(wl, cgroups, probe);
                 for (int b = 0; b < o.batches; ++b) {
                     for (int s = 0; s < 2; ++s) {
                         const bool in = (s + b) % 2 == 0;
                         for (int w = 0; w < 3; ++w)
                             result(n, r, in ? "bulwark_in" : "bulwark_out", w,
-                                   worker.run(w, in ? 2 : (w + b) % 2, in ? EPERM : 0));
+                                   in ? in_scope.run(w, 2, EPERM) : out_of_scope.run(w, (w + b) % 2, 0));
                     }
                 }
-                stats_batches(worker, n, r, "bulwark_in", 2, EPERM);
-                stats_batches(worker, n, r, "bulwark_out", 0, 0);
+                stats_batches(in_scope, n, r, "bulwark_in", 2, EPERM);
+                stats_batches(out_of_scope, n, r, "bulwark_out", 0, 0);
             }
             stop_bulwark(bw);
             settle(500);

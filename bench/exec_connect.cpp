@@ -322,27 +322,36 @@ int main(int argc, char** argv)
         const double bw_cpu0 = cpu_seconds(bw.pid);
         const auto wall0 = std::chrono::steady_clock::now();
         // (b) and (c) batch by batch, so that the host's load drifts alike on both.
+        // (b) in a child each time: scope sticks (in_child()).
         for (int k = 0; k < o.batches; ++k) {
-            join_cgroup(scoped);
-            rb_e.push_back(measure_exec(prog, exec_batch));
-            rb_c.push_back(measure_connect(listener.port, conn_batch));
+            const ChildBatch in = in_child(scoped, [&](ChildBatch& c) {
+                c.values.push_back(measure_exec(prog, exec_batch));
+                c.values.push_back(measure_connect(listener.port, conn_batch));
+            });
+            rb_e.push_back(in.values.at(0));
+            rb_c.push_back(in.values.at(1));
             join_cgroup(o.cgroup_root);
             rc_e.push_back(measure_exec(prog, exec_batch));
             rc_c.push_back(measure_connect(listener.port, conn_batch));
         }
         // The programs' own run time, in batches of their own (the stats cost a little).
         set_bpf_stats(true);
+        auto stats_batch = [&](ChildBatch& c) {
+            c.stats.push_back(prog_stats());
+            measure_exec(prog, exec_batch);
+            c.stats.push_back(prog_stats());
+            measure_connect(listener.port, conn_batch);
+            c.stats.push_back(prog_stats());
+        };
         for (int k = 0; k < o.batches; ++k) {
-            for (bool in_scope : {true, false}) {
-                join_cgroup(in_scope ? scoped : o.cgroup_root);
-                ProgStats s0 = prog_stats();
-                measure_exec(prog, exec_batch);
-                ProgStats s1 = prog_stats();
-                measure_connect(listener.port, conn_batch);
-                ProgStats s2 = prog_stats();
-                exec.add(in_scope, hook_cost(s0, s1, exec_batch));
-                conn.add(in_scope, hook_cost(s1, s2, conn_batch));
-            }
+            const ChildBatch in = in_child(scoped, stats_batch);
+            exec.add(true, hook_cost(in.stats.at(0), in.stats.at(1), exec_batch));
+            conn.add(true, hook_cost(in.stats.at(1), in.stats.at(2), conn_batch));
+            join_cgroup(o.cgroup_root);
+            ChildBatch out;
+            stats_batch(out);
+            exec.add(false, hook_cost(out.stats.at(0), out.stats.at(1), exec_batch));
+            conn.add(false, hook_cost(out.stats.at(1), out.stats.at(2), conn_batch));
         }
         set_bpf_stats(false);
         join_cgroup(o.cgroup_root);

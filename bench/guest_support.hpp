@@ -115,6 +115,103 @@ inline ProgStats prog_stats(std::initializer_list<std::string_view> prefixes = {
     return out;
 }
 
+// What a batch run in a child sends back: numbers and program stats.
+struct ChildBatch {
+    std::vector<double> values;
+    std::vector<ProgStats> stats;
+};
+
+namespace wire {
+[[noreturn]] inline void short_batch()
+{
+    std::fprintf(stderr, "%s: a child's batch came back short\n", program_invocation_short_name);
+    std::exit(1);
+}
+template <typename T>
+void put(std::string& out, const T& v)
+{
+    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <typename T>
+T get(const std::string& in, size_t& at)
+{
+    T v{};
+    if (at + sizeof v > in.size()) short_batch();
+    std::memcpy(&v, in.data() + at, sizeof v);
+    at += sizeof v;
+    return v;
+}
+}  // namespace wire
+
+// Runs `batch` in a forked child that first joins the cgroup `dir`, and
+// returns what it filled in. With BPF-LSM, scope sticks: a process that
+// has been in a policy's scope stays in it (docs/decisions/012), so a
+// benchmark that measured in and out of scope in one process measured in
+// scope twice. In-scope batches run in children; the benchmark itself
+// never joins the scoped cgroup while bulwark runs.
+template <typename F>
+ChildBatch in_child(const std::string& dir, F batch)
+{
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) die("pipe");
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        ::close(fds[0]);
+        join_cgroup(dir);
+        ChildBatch out;
+        batch(out);
+        std::string w;
+        wire::put(w, static_cast<uint32_t>(out.values.size()));
+        for (double v : out.values) wire::put(w, v);
+        wire::put(w, static_cast<uint32_t>(out.stats.size()));
+        for (const auto& st : out.stats) {
+            wire::put(w, static_cast<uint32_t>(st.size()));
+            for (const auto& [name, v] : st) {
+                wire::put(w, static_cast<uint32_t>(name.size()));
+                w += name;
+                wire::put(w, v.first);
+                wire::put(w, v.second);
+            }
+        }
+        for (size_t at = 0; at < w.size();) {
+            const ssize_t n = ::write(fds[1], w.data() + at, w.size() - at);
+            if (n <= 0) ::_exit(1);
+            at += static_cast<size_t>(n);
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string w;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) w.append(buf, static_cast<size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::fprintf(stderr, "%s: a batch in a child (cgroup %s) failed\n", program_invocation_short_name,
+                     dir.c_str());
+        std::exit(1);
+    }
+    ChildBatch out;
+    size_t at = 0;
+    for (uint32_t i = 0, k = wire::get<uint32_t>(w, at); i < k; ++i) out.values.push_back(wire::get<double>(w, at));
+    for (uint32_t i = 0, k = wire::get<uint32_t>(w, at); i < k; ++i) {
+        ProgStats st;
+        for (uint32_t j = 0, m = wire::get<uint32_t>(w, at); j < m; ++j) {
+            const uint32_t len = wire::get<uint32_t>(w, at);
+            if (at + len > w.size()) wire::short_batch();
+            std::string name = w.substr(at, len);
+            at += len;
+            const uint64_t ns = wire::get<uint64_t>(w, at);
+            st[name] = {ns, wire::get<uint64_t>(w, at)};
+        }
+        out.stats.push_back(std::move(st));
+    }
+    return out;
+}
+
 inline void set_bpf_stats(bool on)
 {
     int fd = ::open("/proc/sys/kernel/bpf_stats_enabled", O_WRONLY | O_CLOEXEC);
