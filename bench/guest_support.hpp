@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <initializer_list>
 #include <csignal>
 #include <linux/bpf.h>
@@ -115,101 +116,98 @@ inline ProgStats prog_stats(std::initializer_list<std::string_view> prefixes = {
     return out;
 }
 
-// What a batch run in a child sends back: numbers and program stats.
+// A batch run in a child (in_child): the numbers it sends back, and
+// mark(), which stops the child until the parent has run its on_mark.
 struct ChildBatch {
     std::vector<double> values;
-    std::vector<ProgStats> stats;
+    std::function<void()> mark;
 };
 
 namespace wire {
-[[noreturn]] inline void short_batch()
+[[noreturn]] inline void broken(const char* what)
 {
-    std::fprintf(stderr, "%s: a child's batch came back short\n", program_invocation_short_name);
+    std::fprintf(stderr, "%s: a batch in a child: %s\n", program_invocation_short_name, what);
     std::exit(1);
 }
-template <typename T>
-void put(std::string& out, const T& v)
+inline void send(int fd, const void* data, size_t size)
 {
-    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    for (size_t at = 0; at < size;) {
+        const ssize_t n = ::write(fd, static_cast<const char*>(data) + at, size - at);
+        if (n <= 0) ::_exit(1);
+        at += static_cast<size_t>(n);
+    }
 }
-template <typename T>
-T get(const std::string& in, size_t& at)
+inline void receive(int fd, void* data, size_t size)
 {
-    T v{};
-    if (at + sizeof v > in.size()) short_batch();
-    std::memcpy(&v, in.data() + at, sizeof v);
-    at += sizeof v;
-    return v;
+    for (size_t at = 0; at < size;) {
+        const ssize_t n = ::read(fd, static_cast<char*>(data) + at, size - at);
+        if (n <= 0) broken("it ended early");
+        at += static_cast<size_t>(n);
+    }
 }
 }  // namespace wire
 
 // Runs `batch` in a forked child that first joins the cgroup `dir`, and
-// returns what it filled in. With BPF-LSM, scope sticks: a process that
-// has been in a policy's scope stays in it (docs/decisions/012), so a
+// returns the values it sent back. With BPF-LSM a scope sticks: a process
+// that has been in a policy's scope stays in it (docs/decisions/012), so a
 // benchmark that measured in and out of scope in one process measured in
 // scope twice. In-scope batches run in children; the benchmark itself
-// never joins the scoped cgroup while bulwark runs.
-template <typename F>
-ChildBatch in_child(const std::string& dir, F batch)
+// never joins the scoped cgroup while bulwark runs. Each mark() in the
+// child runs on_mark(i) in the parent, i = 0, 1, ...: the parent reads
+// what the child may not (bulwark's program stats: in scope, bpf(2) on
+// bulwark's objects is refused) exactly between the child's steps.
+template <typename Batch, typename OnMark>
+ChildBatch in_child(const std::string& dir, Batch batch, OnMark on_mark)
 {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) die("pipe");
+    int up[2], down[2];
+    if (::pipe2(up, O_CLOEXEC) != 0 || ::pipe2(down, O_CLOEXEC) != 0) die("pipe");
     std::fflush(nullptr);
     const pid_t pid = ::fork();
     if (pid < 0) die("fork");
     if (pid == 0) {
-        ::close(fds[0]);
+        ::close(up[0]);
+        ::close(down[1]);
         join_cgroup(dir);
         ChildBatch out;
+        out.mark = [&] {
+            wire::send(up[1], "m", 1);
+            char go = 0;
+            if (::read(down[0], &go, 1) != 1) ::_exit(1);
+        };
         batch(out);
-        std::string w;
-        wire::put(w, static_cast<uint32_t>(out.values.size()));
-        for (double v : out.values) wire::put(w, v);
-        wire::put(w, static_cast<uint32_t>(out.stats.size()));
-        for (const auto& st : out.stats) {
-            wire::put(w, static_cast<uint32_t>(st.size()));
-            for (const auto& [name, v] : st) {
-                wire::put(w, static_cast<uint32_t>(name.size()));
-                w += name;
-                wire::put(w, v.first);
-                wire::put(w, v.second);
-            }
-        }
-        for (size_t at = 0; at < w.size();) {
-            const ssize_t n = ::write(fds[1], w.data() + at, w.size() - at);
-            if (n <= 0) ::_exit(1);
-            at += static_cast<size_t>(n);
-        }
+        const auto n = static_cast<uint32_t>(out.values.size());
+        wire::send(up[1], "d", 1);
+        wire::send(up[1], &n, sizeof n);
+        wire::send(up[1], out.values.data(), n * sizeof(double));
         ::_exit(0);
     }
-    ::close(fds[1]);
-    std::string w;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) w.append(buf, static_cast<size_t>(n));
-    ::close(fds[0]);
-    int status = 0;
-    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::fprintf(stderr, "%s: a batch in a child (cgroup %s) failed\n", program_invocation_short_name,
-                     dir.c_str());
-        std::exit(1);
-    }
+    ::close(up[1]);
+    ::close(down[0]);
     ChildBatch out;
-    size_t at = 0;
-    for (uint32_t i = 0, k = wire::get<uint32_t>(w, at); i < k; ++i) out.values.push_back(wire::get<double>(w, at));
-    for (uint32_t i = 0, k = wire::get<uint32_t>(w, at); i < k; ++i) {
-        ProgStats st;
-        for (uint32_t j = 0, m = wire::get<uint32_t>(w, at); j < m; ++j) {
-            const uint32_t len = wire::get<uint32_t>(w, at);
-            if (at + len > w.size()) wire::short_batch();
-            std::string name = w.substr(at, len);
-            at += len;
-            const uint64_t ns = wire::get<uint64_t>(w, at);
-            st[name] = {ns, wire::get<uint64_t>(w, at)};
-        }
-        out.stats.push_back(std::move(st));
+    for (int marks = 0;;) {
+        char what = 0;
+        wire::receive(up[0], &what, 1);
+        if (what == 'd') break;
+        if (what != 'm') wire::broken("an unknown message");
+        on_mark(marks++);
+        if (::write(down[1], "g", 1) != 1) wire::broken("it ended early");
     }
+    uint32_t n = 0;
+    wire::receive(up[0], &n, sizeof n);
+    out.values.resize(n);
+    wire::receive(up[0], out.values.data(), n * sizeof(double));
+    ::close(up[0]);
+    ::close(down[1]);
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        wire::broken(("it failed (cgroup " + dir + ")").c_str());
     return out;
+}
+
+template <typename Batch>
+ChildBatch in_child(const std::string& dir, Batch batch)
+{
+    return in_child(dir, batch, [](int) {});
 }
 
 inline void set_bpf_stats(bool on)

@@ -357,12 +357,14 @@ int main(int argc, char** argv)
     // load drifts over minutes, much less within one round. (a) moves
     // between the same cgroups as (b) and (c) do, so every batch follows a
     // cgroup move in every configuration.
+    // Every timed batch runs in a fresh child (in_child): (b) must, since
+    // scope sticks, and (a) and (c) do too, so that all three pay the same
+    // for being a just-forked process (copy-on-write faults and all).
+    auto timed = [&](const std::string& cgroup) {
+        return in_child(cgroup, [&](ChildBatch& c) { c.values.push_back(measure(target, o.ops)); }).values.at(0);
+    };
     auto measure_a = [&](std::vector<double>& out) {
-        for (int k = 0; k < o.batches; ++k) {
-            join_cgroup(k % 2 ? scoped : o.cgroup_root);
-            out.push_back(measure(target, o.ops));
-        }
-        join_cgroup(o.cgroup_root);
+        for (int k = 0; k < o.batches; ++k) out.push_back(timed(k % 2 ? scoped : o.cgroup_root));
     };
     std::vector<double> before;
     measure_a(before);
@@ -370,22 +372,23 @@ int main(int argc, char** argv)
         std::vector<double> rb, rc;
         Bulwark bw = start_bulwark(o.bulwark, policy, 300000);
         // (b) and (c) batch by batch, so that the host's load drifts alike on both.
-        // (b) in a child each time: scope sticks (in_child()).
         for (int k = 0; k < o.batches; ++k) {
-            rb.push_back(in_child(scoped, [&](ChildBatch& c) { c.values.push_back(measure(target, o.ops)); })
-                             .values.at(0));
-            join_cgroup(o.cgroup_root);
-            rc.push_back(measure(target, o.ops));
+            rb.push_back(timed(scoped));
+            rc.push_back(timed(o.cgroup_root));
         }
         // The programs' own run time, in batches of their own (the stats cost a little).
         set_bpf_stats(true);
         for (int k = 0; k < o.batches; ++k) {
-            const ChildBatch in = in_child(scoped, [&](ChildBatch& c) {
-                c.stats.push_back(prog_stats());
-                c.values.push_back(measure(target, o.ops));
-                c.stats.push_back(prog_stats());
-            });
-            s.add(true, in.stats.at(0), in.stats.at(1), o.ops, in.values.at(0));
+            ProgStats around[2];
+            const ChildBatch in = in_child(
+                scoped,
+                [&](ChildBatch& c) {
+                    c.mark();
+                    c.values.push_back(measure(target, o.ops));
+                    c.mark();
+                },
+                [&](int i) { around[i] = prog_stats(); });
+            s.add(true, around[0], around[1], o.ops, in.values.at(0));
             join_cgroup(o.cgroup_root);
             const ProgStats s0 = prog_stats();
             const double wall = measure(target, o.ops);
