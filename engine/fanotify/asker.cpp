@@ -4,15 +4,15 @@
 
 #include "bulwark/abi.h"
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <elf.h>
 #include <fcntl.h>
-#include <cerrno>
 #include <mutex>
-#include <unordered_map>
 #include <sstream>
+#include <unordered_map>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <thread>

@@ -101,10 +101,11 @@ BpfPrograms::BpfPrograms(const ProgramOptions& options, const std::vector<std::s
         for (const auto& link : links_) own_object(BW_OBJ_LINK, bpf_link__fd(link.get()));
     }
     // Every program attached: now the previous bulwark's may detach.
-    if (options.load_programs)
+    // Then forget the previous bulwark's programs and links, gone now.
+    if (options.load_programs) {
         pins_.pin(maps_, links_, hooks, options.self_tgid ? static_cast<long>(options.self_tgid) : ::getpid());
-    // The previous bulwark's programs and links are gone now: forget them.
-    if (options.load_programs) prune_own_objects();
+        prune_own_objects();
+    }
 }
 
 namespace {

@@ -27,19 +27,6 @@ const char* type_name(bw_object_type type)
     return "object";
 }
 
-}  // namespace
-
-void set_own_objects_map(int fd)
-{
-    objects_fd = fd;
-    struct stat st{};
-    if (fd >= 0 && ::stat("/proc/self/exe", &st) == 0) {
-        owner.exe_ino = st.st_ino;
-        owner.exe_dev = kernel_dev(st.st_dev);
-    }
-    owner.parent_tgid = static_cast<uint32_t>(::getppid());
-}
-
 // Whether the object `key` names still exists: a fd by its id (then
 // closed at once). Only ENOENT says it is gone; any other failure keeps it.
 bool exists(const bw_object_key& key)
@@ -53,6 +40,19 @@ bool exists(const bw_object_key& key)
         return true;
     }
     return errno != ENOENT;
+}
+
+}  // namespace
+
+void set_own_objects_map(int fd)
+{
+    objects_fd = fd;
+    struct stat st{};
+    if (fd >= 0 && ::stat("/proc/self/exe", &st) == 0) {
+        owner.exe_ino = st.st_ino;
+        owner.exe_dev = kernel_dev(st.st_dev);
+    }
+    owner.parent_tgid = static_cast<uint32_t>(::getppid());
 }
 
 size_t prune_own_objects()
