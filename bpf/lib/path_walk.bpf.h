@@ -13,6 +13,7 @@
 #define BULWARK_PATH_WALK_BPF_H
 
 #include "policy_maps.bpf.h"
+#include "verdict.bpf.h"  /* bw_fallback_rule */
 
 /* i_mode bits (include/uapi/linux/stat.h). */
 #define BW_S_IFMT      00170000u
@@ -37,25 +38,43 @@ static __always_inline bool bw_dir_maybe(const struct bw_policy_set *set, __u32 
 
 /* One level: the directory `parent_ino` on `dev` holding `child`. Callers
  * test bw_dir_maybe first, so that a level the filter rules out reads
- * neither the name nor the map. */
+ * neither the name nor the map. A short name is looked up in `shorts`
+ * (when the slot has that map), any other in `names`. */
 static __always_inline const struct bw_path_rule *
-bw_lookup_level(void *inodes, void *names, __u32 dev, __u64 parent_ino, const unsigned char *child, bool self)
+bw_lookup_level(void *inodes, void *names, void *shorts, __u32 dev, __u64 parent_ino, const unsigned char *child,
+		bool self)
 {
 	struct bw_inode_key key = { .ino = parent_ino, .dev = dev, .role = BW_ROLE_ANCESTOR };
 	const struct bw_path_rule *dir, *named;
+	__u32 role = self ? BW_ROLE_SELF : BW_ROLE_ANCESTOR;
+	struct bw_short_name_key sk;
 	struct bw_name_key *nk;
 	__u32 zero = 0;
+	long n;
 
+	/* Only names of this level's role: a directory holding exact rules'
+	 * files costs nothing to a walk passing through it. */
 	dir = bpf_map_lookup_elem(inodes, &key);
-	if (!dir || !(dir->flags & BW_ENTRY_NAMED_CHILDREN))
+	if (!dir || !(dir->flags & (self ? BW_ENTRY_NAMED_FILES : BW_ENTRY_NAMED_TREES)))
 		return dir;
+	if (shorts) {
+		__builtin_memset(&sk, 0, sizeof(sk));
+		sk.parent_ino = parent_ino;
+		sk.parent_dev = dev;
+		sk.role = role;
+		n = bpf_probe_read_kernel_str(sk.name, sizeof(sk.name), child);
+		if (n > 0 && n < (long)sizeof(sk.name)) {
+			named = bpf_map_lookup_elem(shorts, &sk);
+			return named ? named : dir;
+		}
+	}
 	nk = bpf_map_lookup_elem(&name_scratch, &zero);
 	if (!nk)
 		return dir;
 	__builtin_memset(nk, 0, sizeof(*nk));
 	nk->parent_ino = parent_ino;
 	nk->parent_dev = dev;
-	nk->role = self ? BW_ROLE_SELF : BW_ROLE_ANCESTOR;
+	nk->role = role;
 	bpf_probe_read_kernel_str(nk->name, sizeof(nk->name), child);
 	named = bpf_map_lookup_elem(names, nk);
 	return named ? named : dir;
@@ -75,9 +94,18 @@ static __always_inline __u64 bw_real_mount(struct vfsmount *mnt)
  * walks (issue 14: most of start-up on 6.12).
  */
 struct bw_walk {
-	struct dentry *d;            /* the current level, within the file's filesystem */
+	union {
+		struct dentry *d;    /* the current level, within the file's filesystem */
+		__u64 md;            /* above it: struct dentry * of the current level */
+	};
 	__u64 mnt;                   /* above it: struct mount * (probe reads) */
-	__u64 md;                    /* above it: struct dentry * of the current level */
+	/* The slot's policy set (its directory filter), looked up once per
+	 * walk: the verifier tracks a pointer spilled to the caller's stack,
+	 * which the callbacks read through their context. The rule maps are
+	 * looked up at the levels the filter lets through. The struct is on
+	 * every file hook's stack (path_rename: two ends, and 6.1's limit of
+	 * 512 bytes for the frames of a call chain): keep it small. */
+	const struct bw_policy_set *set;
 	__u32 slot;
 	__u32 dev;
 	__u32 self;                  /* the first level: the file's own name */
@@ -86,21 +114,25 @@ struct bw_walk {
 };
 
 /* The key of one level, if any: the directory `parent_ino` holding the
- * entry `name`. True (and w->found set) when a key decides. The maps are
- * looked up again at each level: array lookups the verifier inlines. */
+ * entry `name`. True (and w->found set) when a key decides. */
 static __always_inline bool bw_level(struct bw_walk *w, __u64 parent_ino, const unsigned char *name)
 {
-	const struct bw_policy_set *set = bpf_map_lookup_elem(&policy_sets, &w->slot);
-	void *inodes = bpf_map_lookup_elem(&inode_rules, &w->slot);
-	void *names = bpf_map_lookup_elem(&name_rules, &w->slot);
 	const struct bw_path_rule *r;
+	void *inodes, *names;
 
-	if (!set || !inodes || !names)
-		return false;
 	/* Most levels end here: no key can exist for this directory. */
-	if (!bw_dir_maybe(set, w->dev, parent_ino))
+	if (!bw_dir_maybe(w->set, w->dev, parent_ino))
 		return false;
-	r = bw_lookup_level(inodes, names, w->dev, parent_ino, name, w->self);
+	inodes = bpf_map_lookup_elem(&inode_rules, &w->slot);
+	names = bpf_map_lookup_elem(&name_rules, &w->slot);
+	if (!inodes || !names) {
+		/* Cannot happen (the publisher fills both slots): fail closed. */
+		bw_count(BW_STAT_MAP_MISSING);
+		bw_fallback_rule(w->set, true, &w->found);
+		return true;
+	}
+	r = bw_lookup_level(inodes, names, bpf_map_lookup_elem(&short_name_rules, &w->slot), w->dev, parent_ino, name,
+			    w->self);
 	if (!r)
 		return false;
 	__builtin_memcpy(&w->found, r, sizeof(w->found));
@@ -167,8 +199,11 @@ static __always_inline enum bw_walk_end bw_walk_dentry(struct dentry *dentry, st
 {
 	long levels;
 
-	w->d = dentry;
+	w->set = bpf_map_lookup_elem(&policy_sets, &slot);
+	if (!w->set)
+		return BW_WALK_TOO_DEEP;  /* slot is 0 or 1: cannot happen; fail closed */
 	w->slot = slot;
+	w->d = dentry;
 	w->dev = dentry->d_sb->s_dev;
 	w->self = 1;
 	w->end = BW_WALK_TOO_DEEP;

@@ -147,12 +147,15 @@ static __always_inline struct cgroup *bw_task_cgroup(struct task_struct *task)
 /* Policies whose keys of each dimension the marks hold. */
 static __always_inline __u64 bw_marked_uids(const struct bw_task_marks *mk, __u32 slot)
 {
-	void *uids = bpf_map_lookup_elem(&scope_uids, &slot);
 	__u64 m = 0, *v;
+	void *uids;
 	__u32 uid;
 
 	if (mk->full & BW_MARK_FULL_UID)
 		return ~0ull;
+	if (!mk->uids[0])
+		return 0;            /* never matched a scoped uid */
+	uids = bpf_map_lookup_elem(&scope_uids, &slot);
 	if (!uids)
 		return 0;
 	for (int i = 0; i < BW_MARK_UIDS; i++) {
@@ -168,11 +171,14 @@ static __always_inline __u64 bw_marked_uids(const struct bw_task_marks *mk, __u3
 
 static __always_inline __u64 bw_marked_cgroups(const struct bw_task_marks *mk, __u32 slot)
 {
-	void *cgroups = bpf_map_lookup_elem(&scope_cgroups, &slot);
 	__u64 m = 0, *v, id;
+	void *cgroups;
 
 	if (mk->full & BW_MARK_FULL_CGROUP)
 		return ~0ull;
+	if (!mk->cgroups[0])
+		return 0;            /* never in a scoped cgroup */
+	cgroups = bpf_map_lookup_elem(&scope_cgroups, &slot);
 	if (!cgroups)
 		return 0;
 	for (int i = 0; i < BW_MARK_CGROUPS; i++) {
@@ -188,12 +194,15 @@ static __always_inline __u64 bw_marked_cgroups(const struct bw_task_marks *mk, _
 
 static __always_inline __u64 bw_marked_exes(const struct bw_task_marks *mk, __u32 slot)
 {
-	void *inodes = bpf_map_lookup_elem(&scope_exe_inodes, &slot);
 	struct bw_inode_key k;
 	__u64 m = 0, *v;
+	void *inodes;
 
 	if (mk->full & BW_MARK_FULL_EXE)
 		return ~0ull;
+	if (!mk->exes[0].ino)
+		return 0;            /* never ran a scoped program */
+	inodes = bpf_map_lookup_elem(&scope_exe_inodes, &slot);
 	if (!inodes)
 		return 0;
 	for (int i = 0; i < BW_MARK_EXES; i++) {
@@ -212,7 +221,7 @@ static __always_inline __u64 bw_sticky_policies_in_scope(const struct bw_policy_
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bw_task_marks *mk;
-	__u64 in;
+	__u64 in, now;
 
 	if (kind >= BW_NR_ENFORCE_KINDS)
 		return 0;
@@ -229,18 +238,30 @@ static __always_inline __u64 bw_sticky_policies_in_scope(const struct bw_policy_
 		bw_mark_task(set, slot, task, bw_task_cgroup(task), mk);
 		mk->seen = set->generation + 1;
 	}
+	/* What the task is now first; the marks only for the policies that
+	 * leaves out (a task in scope now reads no mark). */
 	if (in & ~set->uid_free) {
-		in &= bw_uid_scope(set, slot) | bw_marked_uids(mk, slot);
+		now = bw_uid_scope(set, slot);
+		if (in & ~now)
+			now |= bw_marked_uids(mk, slot);
+		in &= now;
 		if (!in)
 			return 0;
 	}
 	if (in & ~set->cgroup_free) {
-		in &= bw_cgroup_scope(set, slot) | bw_marked_cgroups(mk, slot);
+		now = bw_cgroup_scope(set, slot);
+		if (in & ~now)
+			now |= bw_marked_cgroups(mk, slot);
+		in &= now;
 		if (!in)
 			return 0;
 	}
-	if (in & ~set->executable_free)
-		in &= bw_executable_scope(set, slot) | bw_marked_exes(mk, slot);
+	if (in & ~set->executable_free) {
+		now = bw_executable_scope(set, slot);
+		if (in & ~now)
+			now |= bw_marked_exes(mk, slot);
+		in &= now;
+	}
 	return in;
 }
 

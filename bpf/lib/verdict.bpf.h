@@ -32,12 +32,16 @@ static __always_inline __u32 bw_lowest_bit(__u64 mask)
 }
 
 /* When no key matched (or the walk was too deep): the policies' defaults
- * (or, failing closed, everything a policy in scope could deny). */
+ * (or, failing closed, everything a policy in scope could deny). The
+ * source chosen once: a choice per column compiles to a select per word. */
 static __always_inline void bw_fallback_rule(const struct bw_policy_set *set, bool too_deep, struct bw_path_rule *out)
 {
+	const __u64 *deny = too_deep ? set->can_deny : set->default_deny;
+	const __u64 *audit = too_deep ? set->can_audit : set->default_audit;
+
 	for (int c = 0; c < BW_NR_COLUMNS; c++) {
-		out->deny[c] = too_deep ? set->can_deny[c] : set->default_deny[c];
-		out->audit[c] = too_deep ? set->can_audit[c] : set->default_audit[c];
+		out->deny[c] = deny[c];
+		out->audit[c] = audit[c];
 	}
 	out->entry = too_deep ? BW_ENTRY_TOO_DEEP : BW_ENTRY_NONE;
 	out->flags = 0;

@@ -84,7 +84,8 @@ void dump_image(const MapImage& image, std::ostream& out)
         out << "  dev " << dev_name(e.key.dev) << " ino " << e.key.ino << ' '
             << (e.key.role == BW_ROLE_SELF ? "self" : "ancestor") << "  " << info.path
             << (info.synthetic ? "  (parent of named keys)" : "")
-            << ((e.value.flags & BW_ENTRY_NAMED_CHILDREN) ? "  [named children]" : "") << '\n';
+            << ((e.value.flags & BW_ENTRY_NAMED_FILES) ? "  [named files]" : "")
+            << ((e.value.flags & BW_ENTRY_NAMED_TREES) ? "  [named trees]" : "") << '\n';
         dump_value(image, e.value, out);
     }
     out << "\nname_rules (" << image.name_rules.size() << " keys)\n";

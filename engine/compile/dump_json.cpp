@@ -74,7 +74,7 @@ void path_value(Json& j, const MapImage& image, const bw_path_rule& v)
     j.key("audit");
     by_column(j, image, v.audit);
     j.key("entry").num(v.entry);
-    j.key("named_children").boolean(v.flags & BW_ENTRY_NAMED_CHILDREN);
+    j.key("named_children").boolean(v.flags & BW_ENTRY_NAMED);
     j.close('}');
     if (v.entry < image.entries.size()) {
         const EntryInfo& e = image.entries[v.entry];

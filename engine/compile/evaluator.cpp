@@ -109,7 +109,7 @@ const bw_path_rule* Evaluator::walk(const FileObject& object, bool& too_deep) co
         auto dir = inodes_.find(raw(key));
         if (dir != inodes_.end()) {
             const bw_path_rule& value = image_.inode_rules[dir->second].value;
-            if (value.flags & BW_ENTRY_NAMED_CHILDREN) {
+            if (value.flags & (self ? BW_ENTRY_NAMED_FILES : BW_ENTRY_NAMED_TREES)) {
                 bw_name_key nk{};
                 nk.parent_ino = step.parent_ino;
                 nk.parent_dev = step.parent_dev;

@@ -108,7 +108,7 @@ struct EntryBuild {
     std::optional<FileIdentity> parent;
     std::string name;
     bool synthetic = true;
-    bool named_children = false;
+    uint32_t named = 0;                // BW_ENTRY_NAMED_*: name keys under it, by role
     SourcePos pos;                     // first rule that needed it
 };
 
@@ -144,17 +144,25 @@ public:
         // inserts into the map being iterated.
         // Each directory once, from its first child in key order.
         std::vector<uint32_t> order = entry_order();
-        std::vector<std::pair<std::string, SourcePos>> parents;
-        StringMap<bool> seen;
+        struct Parent {
+            std::string dir;
+            SourcePos pos;
+            uint32_t named;  // BW_ENTRY_NAMED_* of its children's roles
+        };
+        std::vector<Parent> parents;
+        StringMap<size_t> seen;
         for (uint32_t i : order) {
             const EntryBuild& e = entries_[i];
             if (!uses_name_key(e)) continue;
             const std::string& path = e.keypath;
             std::string dir = dirname_of(e.role == BW_ROLE_SELF ? path : path.substr(0, path.size() - 1));
-            if (seen.try_emplace(dir, true).second) parents.emplace_back(std::move(dir), e.pos);
+            const uint32_t named = e.role == BW_ROLE_SELF ? BW_ENTRY_NAMED_FILES : BW_ENTRY_NAMED_TREES;
+            auto [at, added] = seen.try_emplace(dir, parents.size());
+            if (added) parents.push_back({std::move(dir), e.pos, named});
+            else parents[at->second].named |= named;
         }
         const auto before = static_cast<uint32_t>(entries_.size());
-        for (auto& [dir, pos] : parents) {
+        for (auto& [dir, pos, named] : parents) {
             Anchor a;
             a.canonical = dir;
             a.self = system_.identify(dir);
@@ -163,7 +171,7 @@ public:
                 a.parent = system_.identify(dirname_of(dir));
                 a.name = dir.substr(dir.find_last_of('/') + 1);
             }
-            entry(tree_of(dir), BW_ROLE_ANCESTOR, a, pos).named_children = true;
+            entry(tree_of(dir), BW_ROLE_ANCESTOR, a, pos).named |= named;
         }
         // The directories added just now, merged into the key order.
         std::vector<uint32_t> added(entries_.size() - before);
@@ -329,7 +337,7 @@ private:
         info.key_kind = uses_name_key(e) ? KeyKind::name : KeyKind::inode;
         bw_path_rule value{};
         value.entry = id;
-        value.flags = e.named_children ? BW_ENTRY_NAMED_CHILDREN : 0;
+        value.flags = e.named;
         uint64_t exact[BW_NR_COLUMNS] = {};
         fold(e, value, info, exact);
         // Decided by bulwark's own protection somewhere: the kernel reports

@@ -5,6 +5,7 @@
 
 #include <bpf/bpf.h>
 #include <cerrno>
+#include <cstring>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <thread>
@@ -96,6 +97,43 @@ UniqueFd make_hash_from_pairs(const char* name, const std::vector<std::pair<K, V
     return make_hash(name, sizeof(K), sizeof(V), static_cast<uint32_t>(pairs.size()), keys.data(), values.data());
 }
 
+// The image's name_rules, split by length (abi.h, bw_short_name_key): the
+// short names go to short_name_rules, the others stay in name_rules. Keys
+// and values side by side, as the batched update takes them.
+struct SplitNames {
+    std::vector<bw_name_key> long_keys;
+    std::vector<bw_path_rule> long_values;
+    std::vector<bw_short_name_key> short_keys;
+    std::vector<bw_path_rule> short_values;
+};
+
+SplitNames split_names(const std::vector<NameEntry>& names)
+{
+    SplitNames out;
+    for (const auto& e : names) {
+        const size_t len = ::strnlen(e.key.name, sizeof(e.key.name));
+        if (!BW_NAME_IS_SHORT(len)) {
+            out.long_keys.push_back(e.key);
+            out.long_values.push_back(e.value);
+            continue;
+        }
+        bw_short_name_key k{};
+        k.parent_ino = e.key.parent_ino;
+        k.parent_dev = e.key.parent_dev;
+        k.role = e.key.role;
+        std::memcpy(k.name, e.key.name, len);
+        out.short_keys.push_back(k);
+        out.short_values.push_back(e.value);
+    }
+    return out;
+}
+
+template <typename K, typename V>
+UniqueFd make_hash_from_columns(const char* name, const std::vector<K>& keys, const std::vector<V>& values)
+{
+    return make_hash(name, sizeof(K), sizeof(V), static_cast<uint32_t>(keys.size()), keys.data(), values.data());
+}
+
 void set_slot(int outer, uint32_t slot, const UniqueFd& inner, const char* what)
 {
     int fd = inner.get();
@@ -111,6 +149,7 @@ PolicyPublisher::PolicyPublisher(const SharedMaps& maps)
       policy_sets_(maps.fd("policy_sets")),
       inode_rules_(maps.fd("inode_rules")),
       name_rules_(maps.fd("name_rules")),
+      short_name_rules_(maps.fd("short_name_rules")),
       scope_uids_(maps.fd("scope_uids")),
       scope_cgroups_(maps.fd("scope_cgroups")),
       scope_exe_inodes_(maps.fd("scope_exe_inodes")),
@@ -148,11 +187,14 @@ uint32_t PolicyPublisher::publish(const MapImage& image)
     // Everything into the slot that is not live; throw before the flip on
     // any failure. The inner maps stay alive through the outer maps.
     auto inodes = make_hash_from("bw_inode_rules", image.inode_rules, &InodeEntry::key, &InodeEntry::value);
-    auto names = make_hash_from("bw_name_rules", image.name_rules, &NameEntry::key, &NameEntry::value);
+    const SplitNames split = split_names(image.name_rules);
+    auto names = make_hash_from_columns("bw_name_rules", split.long_keys, split.long_values);
+    auto short_names = make_hash_from_columns("bw_short_names", split.short_keys, split.short_values);
     auto uids = make_hash_from_pairs("bw_scope_uids", image.scope_uids);
     auto cgroups = make_hash_from_pairs("bw_scope_cgroups", image.scope_cgroups);
     set_slot(inode_rules_, next, inodes, "inode_rules");
     set_slot(name_rules_, next, names, "name_rules");
+    set_slot(short_name_rules_, next, short_names, "short_name_rules");
     set_slot(scope_uids_, next, uids, "scope_uids");
     set_slot(scope_cgroups_, next, cgroups, "scope_cgroups");
     auto exe_inodes = make_hash_from_pairs("bw_exe_inodes", image.scope_exe_inodes);

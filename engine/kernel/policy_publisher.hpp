@@ -24,7 +24,7 @@ public:
 private:
     void wait_for_readers() const;
 
-    int live_slot_, policy_sets_, inode_rules_, name_rules_, scope_uids_, scope_cgroups_;
+    int live_slot_, policy_sets_, inode_rules_, name_rules_, short_name_rules_, scope_uids_, scope_cgroups_;
     int scope_exe_inodes_, scope_exe_names_, connect_v4_, connect_v6_, connect_ports_;
     std::optional<MonitorPublisher> monitors_;  // when monitor objects are loaded
     uint32_t live_ = 0;          // slot in force (0 holds the empty set at start)

@@ -12,6 +12,8 @@ static_assert(offsetof(bw_inode_key, dev) == 8 && offsetof(bw_inode_key, role) =
 
 static_assert(sizeof(bw_name_key) == 16 + BW_NAME_MAX);
 static_assert(offsetof(bw_name_key, name) == 16);
+static_assert(sizeof(bw_short_name_key) == 16 + BW_SHORT_NAME_MAX);
+static_assert(offsetof(bw_short_name_key, name) == 16 && BW_SHORT_NAME_MAX % 8 == 0);
 
 static_assert(sizeof(bw_path_rule) == 8 * 2 * BW_NR_COLUMNS + 8);
 static_assert(offsetof(bw_path_rule, entry) == 16 * BW_NR_COLUMNS && offsetof(bw_path_rule, flags) == 16 * BW_NR_COLUMNS + 4);

@@ -119,7 +119,7 @@ TEST_CASE("image: an exact rule on an existing file — name key, own inode key,
 
     const InodeEntry* parent = find_inode(img, etc, BW_ROLE_ANCESTOR);
     REQUIRE(parent != nullptr);
-    CHECK(parent->value.flags == BW_ENTRY_NAMED_CHILDREN);
+    CHECK(parent->value.flags == BW_ENTRY_NAMED_FILES);  // an exact rule's name: role self only
     CHECK(parent->value.deny[BW_COL_READ] == 0);
 
     const EntryInfo& info = img.entries.at(n->value.entry);
@@ -184,8 +184,19 @@ TEST_CASE("image: a prefix on an existing directory is one inode key; a missing 
         REQUIRE(img.inode_rules.size() == 1);
         const InodeEntry* parent = find_inode(img, srv, BW_ROLE_ANCESTOR);
         REQUIRE(parent != nullptr);
-        CHECK(parent->value.flags == BW_ENTRY_NAMED_CHILDREN);
+        CHECK(parent->value.flags == BW_ENTRY_NAMED_TREES);  // a tree's name: role ancestor only
         CHECK(img.entries[parent->value.entry].synthetic);
+    }
+    SUBCASE("a missing tree and an exact file in one directory: both roles flagged")
+    {
+        PolicyBuilder p("p");
+        p.deny({"/srv/new/", "/srv/other.conf"});
+        auto r = compile({p}, sys);
+        REQUIRE(r.image.has_value());
+        const MapImage& img = *r.image;
+        const InodeEntry* parent = find_inode(img, *sys.identify("/srv"), BW_ROLE_ANCESTOR);
+        REQUIRE(parent != nullptr);
+        CHECK(parent->value.flags == BW_ENTRY_NAMED);
     }
     SUBCASE("an exact file that is missing: a name key, no inode key of its own")
     {
@@ -343,7 +354,8 @@ TEST_CASE("image: the same input compiles to the same bytes")
     for (size_t i = 0; i < r1.image->name_rules.size(); ++i)
         CHECK(std::memcmp(&r1.image->name_rules[i], &r2.image->name_rules[i], sizeof(NameEntry)) == 0);
     CHECK(dump_of(*r1.image) == dump_of(*r2.image));
-    CHECK(dump_of(*r1.image).find("[named children]") != std::string::npos);
+    CHECK(dump_of(*r1.image).find("[named files]") != std::string::npos);
+    CHECK(dump_of(*r1.image).find("[named trees]") != std::string::npos);
 }
 
 // ===========================================================================

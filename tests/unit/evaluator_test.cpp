@@ -1298,7 +1298,7 @@ TEST_CASE("walk: the deepest key decides; name keys only under flagged directori
         img.name_rules.push_back(e);
     };
     add_inode(10, BW_ROLE_ANCESTOR, true, 0);                         // entry 0: /a (ino 10) denies
-    add_inode(20, BW_ROLE_ANCESTOR, false, BW_ENTRY_NAMED_CHILDREN);  // entry 1: /a/b (ino 20) allows
+    add_inode(20, BW_ROLE_ANCESTOR, false, BW_ENTRY_NAMED);           // entry 1: /a/b (ino 20) allows
     add_name(20, "f", BW_ROLE_SELF, true);                            // entry 2: /a/b/f denied
     add_name(20, "t", BW_ROLE_ANCESTOR, true);                        // entry 3: /a/b/t/ denied
     add_inode(30, BW_ROLE_ANCESTOR, false, 0);                        // entry 4: /x (ino 30), not flagged
@@ -1331,6 +1331,21 @@ TEST_CASE("walk: the deepest key decides; name keys only under flagged directori
     CHECK(entry_of(obj({{K::cross, "", 0, 0}, {K::lookup, "f", 7, 20}, {K::root, "", 0, 0}})) == 2);
     // another device with the same inode numbers: nothing
     CHECK(entry_of(obj({{K::lookup, "f", 8, 20}, {K::lookup, "a", 8, 10}, {K::root, "", 0, 0}})) == BW_ENTRY_NONE);
+
+    // A flag per role: names of the other role are not consulted.
+    img.inode_rules[1].value.flags = BW_ENTRY_NAMED_FILES;
+    Evaluator files_only(img);
+    bool deep = false;
+    const bw_path_rule* r = files_only.walk(obj({{K::lookup, "f", 7, 20}, {K::root, "", 0, 0}}), deep);
+    CHECK((r && r->entry == 2));  // /a/b/f: a file's name, looked up
+    r = files_only.walk(obj({{K::lookup, "u", 7, 77}, {K::lookup, "t", 7, 20}, {K::root, "", 0, 0}}), deep);
+    CHECK((r && r->entry == 1));  // /a/b/t/u: the tree name is not looked up
+    img.inode_rules[1].value.flags = BW_ENTRY_NAMED_TREES;
+    Evaluator trees_only(img);
+    r = trees_only.walk(obj({{K::lookup, "f", 7, 20}, {K::root, "", 0, 0}}), deep);
+    CHECK((r && r->entry == 1));  // /a/b/f: the file's name is not looked up
+    r = trees_only.walk(obj({{K::lookup, "u", 7, 77}, {K::lookup, "t", 7, 20}, {K::root, "", 0, 0}}), deep);
+    CHECK((r && r->entry == 3));
 }
 
 TEST_CASE("scope: kinds without an enforcing hook have no policies in scope (as bw_policies_in_scope)")

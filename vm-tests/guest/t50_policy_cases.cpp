@@ -637,9 +637,21 @@ void random_set(uint32_t seed, const SeedDirs& sd, const std::string& cgroup_rel
 {
     auto pick = [&](const auto& v) -> const auto& { return v[rng() % v.size()]; };
     const std::string d = sd.data;
-    const std::vector<std::string> dirs{d + "/a", d + "/a/b", d + "/a/c", d + "/e"};
+    // Names on both sides of the short name keys' limit (abi.h,
+    // BW_NAME_IS_SHORT, BW_SHORT_NAME_MAX = 24): 22 characters is short,
+    // 23 is not; and a long directory name: the kernel looks up each kind
+    // of name key.
+    const std::string long_dir = d + "/e/" + std::string(40, 'd');
+    const std::vector<std::string> dirs{d + "/a", d + "/a/b", d + "/a/c", d + "/e", long_dir};
     for (const auto& x : dirs) make_dirs(x, 0777);
-    const std::vector<std::string> files{d + "/a/f1", d + "/a/b/f2", d + "/a/c/f3", d + "/e/f4", d + "/top"};
+    const std::vector<std::string> files{d + "/a/f1",
+                                         d + "/a/b/f2",
+                                         d + "/a/c/f3",
+                                         d + "/e/f4",
+                                         d + "/top",
+                                         d + "/a/" + std::string(22, 's'),
+                                         d + "/a/" + std::string(23, 'l'),
+                                         long_dir + "/" + std::string(60, 'f')};
     for (const auto& f : files) write_file(f, "x\n", 0666);
     const std::vector<std::string> progs{d + "/a/p1", d + "/a/b/p2", d + "/e/p3"};
     const std::string prog = read_file(kProg);
@@ -696,7 +708,7 @@ void random_set(uint32_t seed, const SeedDirs& sd, const std::string& cgroup_rel
     // new names nobody uses), made now, before `bulwark test` decides: what
     // one case changes cannot change what a later case is decided on, and
     // no rule path changes (which would republish the set).
-    const std::vector<std::string> all_dirs{d + "/a", d + "/a/b", d + "/a/c", d + "/e", d};
+    const std::vector<std::string> all_dirs{d + "/a", d + "/a/b", d + "/a/c", d + "/e", long_dir, d};
     auto victim = [&](int k, bool directory) {
         const std::string v = cat(pick(all_dirs), "/v", k);
         if (directory) make_dirs(v, 0777);

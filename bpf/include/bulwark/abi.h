@@ -20,6 +20,7 @@
 enum bw_limits {
 	BW_MAX_POLICIES = 64,        /* one bit per policy in every mask */
 	BW_NAME_MAX = 256,           /* one path component, NUL included */
+	BW_SHORT_NAME_MAX = 24,      /* name bytes of a short name key (bw_short_name_key) */
 	BW_PATH_MAX = 512,           /* bytes of a path carried in an event */
 	BW_COMM_LEN = 16,
 	BW_WALK_MAX_DEPTH = 64,      /* dentries walked from a file to "/" */
@@ -106,8 +107,32 @@ struct bw_name_key {
 	char name[BW_NAME_MAX];      /* NUL-padded to the end */
 };
 
+/*
+ * The key of short_name_rules, which holds the name_rules entries whose
+ * name has at most BW_SHORT_NAME_MAX - 2 characters: a hash lookup hashes
+ * the whole key, and most names are short (a 272-byte bw_name_key costs a
+ * named level ~700 instructions, a 40-byte one a sixth of that). A read of
+ * BW_SHORT_NAME_MAX bytes that returns less than BW_SHORT_NAME_MAX has the
+ * whole name; one that fills the buffer may have been cut, and the walk
+ * looks the name up in name_rules instead. BW_NAME_IS_SHORT(strlen) says
+ * which map a name is in, on both sides.
+ */
+struct bw_short_name_key {
+	__u64 parent_ino;
+	__u32 parent_dev;
+	__u32 role;                  /* enum bw_role */
+	char name[BW_SHORT_NAME_MAX];/* NUL-padded to the end */
+};
+
+#define BW_NAME_IS_SHORT(len) ((len) <= BW_SHORT_NAME_MAX - 2)
+
 /* bw_path_rule.flags */
-#define BW_ENTRY_NAMED_CHILDREN 0x1u /* look up name_rules under this directory */
+#define BW_ENTRY_NAMED_FILES 0x1u    /* name keys of role SELF under this directory
+                                      * (exact rules): looked up at a walk's first
+                                      * level, the file's own name */
+#define BW_ENTRY_NAMED_TREES 0x8u    /* name keys of role ANCESTOR under it (trees
+                                      * not made yet): looked up at the other levels */
+#define BW_ENTRY_NAMED (BW_ENTRY_NAMED_FILES | BW_ENTRY_NAMED_TREES)
 #define BW_ENTRY_PROTECTED 0x2u      /* bulwark's own (policy files, binary, pins):
                                       * changing it is tampering (BW_KIND_TAMPER) */
 #define BW_ENTRY_OWN_BINARY 0x4u     /* bulwark's executable (a SELF inode key): a
