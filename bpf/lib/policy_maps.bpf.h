@@ -59,7 +59,7 @@ BW_SLOTTED(HASH, sizeof(struct bw_name_key), sizeof(struct bw_path_rule), 0)
 	name_rules SEC(".maps") __weak;
 
 /* The same, for names of at most BW_SHORT_NAME_MAX - 2 characters (those
- * are not in name_rules): a short key hashes in a sixth of the time. A slot
+ * are not in name_rules): 40 bytes of key to hash instead of 272. A slot
  * without one (pins of a bulwark before it) has every name in name_rules. */
 BW_SLOTTED(HASH, sizeof(struct bw_short_name_key), sizeof(struct bw_path_rule), 0)
 	short_name_rules SEC(".maps") __weak;

@@ -110,8 +110,8 @@ struct bw_name_key {
 /*
  * The key of short_name_rules, which holds the name_rules entries whose
  * name has at most BW_SHORT_NAME_MAX - 2 characters: a hash lookup hashes
- * the whole key, and most names are short (a 272-byte bw_name_key costs a
- * named level ~700 instructions, a 40-byte one a sixth of that). A read of
+ * the whole key, and most names are short (the 272-byte bw_name_key made a
+ * named level cost ~760 guest instructions: decision 014). A read of
  * BW_SHORT_NAME_MAX bytes that returns less than BW_SHORT_NAME_MAX has the
  * whole name; one that fills the buffer may have been cut, and the walk
  * looks the name up in name_rules instead. BW_NAME_IS_SHORT(strlen) says
