@@ -70,6 +70,13 @@ UniqueFd make_trie_from(const char* name, const std::vector<Entry>& entries)
                     static_cast<uint32_t>(entries.size()), keys.data(), values.data());
 }
 
+// A hash map of keys[i] → values[i].
+template <typename K, typename V>
+UniqueFd make_hash_from_columns(const char* name, const std::vector<K>& keys, const std::vector<V>& values)
+{
+    return make_hash(name, sizeof(K), sizeof(V), static_cast<uint32_t>(keys.size()), keys.data(), values.data());
+}
+
 template <typename Entry, typename Key, typename Value>
 UniqueFd make_hash_from(const char* name, const std::vector<Entry>& entries, Key Entry::*key, Value Entry::*value)
 {
@@ -81,8 +88,7 @@ UniqueFd make_hash_from(const char* name, const std::vector<Entry>& entries, Key
         keys.push_back(e.*key);
         values.push_back(e.*value);
     }
-    return make_hash(name, sizeof(Key), sizeof(Value), static_cast<uint32_t>(entries.size()), keys.data(),
-                     values.data());
+    return make_hash_from_columns(name, keys, values);
 }
 
 template <typename K, typename V>
@@ -94,7 +100,7 @@ UniqueFd make_hash_from_pairs(const char* name, const std::vector<std::pair<K, V
         keys.push_back(k);
         values.push_back(v);
     }
-    return make_hash(name, sizeof(K), sizeof(V), static_cast<uint32_t>(pairs.size()), keys.data(), values.data());
+    return make_hash_from_columns(name, keys, values);
 }
 
 // The image's name_rules, split by length (abi.h, bw_short_name_key): the
@@ -126,12 +132,6 @@ SplitNames split_names(const std::vector<NameEntry>& names)
         out.short_values.push_back(e.value);
     }
     return out;
-}
-
-template <typename K, typename V>
-UniqueFd make_hash_from_columns(const char* name, const std::vector<K>& keys, const std::vector<V>& values)
-{
-    return make_hash(name, sizeof(K), sizeof(V), static_cast<uint32_t>(keys.size()), keys.data(), values.data());
 }
 
 void set_slot(int outer, uint32_t slot, const UniqueFd& inner, const char* what)
