@@ -37,103 +37,34 @@ struct {
 	__type(value, struct bw_path_scratch);
 } path_scratch SEC(".maps") __weak;
 
-/* The walk towards "/" that collects names (bpf_loop context). */
-struct bw_name_walk {
-	__u64 d;                     /* struct dentry * */
-	__u64 mnt;                   /* struct mount *, or 0: stop at the filesystem's root */
-	__u32 n;
-	__u32 complete;              /* reached "/" or the depth limit (not an unknown mount) */
-};
-
-static long bw_name_step(__u32 i, struct bw_name_walk *w)
-{
-	struct dentry *d = (struct dentry *)w->d, *parent = BPF_CORE_READ(d, d_parent);
-	struct bw_path_scratch *s;
-	__u32 zero = 0;
-
-	if (!parent || parent == d) {
-		struct mount *m = (struct mount *)w->mnt, *up;
-
-		if (!m)
-			return 1;
-		up = BPF_CORE_READ(m, mnt_parent);
-		if (!up || up == m) {
-			w->complete = 1;
-			return 1;
-		}
-		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
-		w->mnt = (__u64)up;
-		return 0;
-	}
-	s = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (!s)
-		return 1;
-	if (w->n >= BW_NAME_DEPTH) {
-		w->complete = 1;     /* the names nearest "/" are left out: truncated */
-		return 1;
-	}
-	s->names[w->n & (BW_NAME_DEPTH - 1)] = (__u64)BPF_CORE_READ(d, d_name.name);
-	w->n++;
-	w->d = (__u64)parent;
-	return 0;
-}
-
-/* Appending the collected names, root first (bpf_loop context). */
-struct bw_name_join {
-	__u32 n;                     /* names left, the next is names[n - 1] */
-	__u32 off;                   /* bytes written */
-};
-
-static long bw_join_step(__u32 i, struct bw_name_join *j)
-{
-	struct bw_path_scratch *s;
-	__u32 zero = 0;
-	long len;
-
-	s = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (!s || !j->n || j->off >= BW_PATH_MAX - 1)
-		return 1;
-	j->n--;
-	s->buf[j->off & (BW_PATH_MAX - 1)] = '/';
-	j->off++;
-	len = bpf_probe_read_kernel_str(&s->buf[j->off & (BW_PATH_MAX - 1)], BW_PATH_MAX,
-					(const void *)s->names[j->n & (BW_NAME_DEPTH - 1)]);
-	if (len > 1)
-		j->off += len - 1;
-	return 0;
-}
+/* What bw_path_of says of the path it left in path_scratch's buf. */
+#define BW_PATH_OF_UNKNOWN   1u      /* the walk met a mount it could not follow */
+#define BW_PATH_OF_TRUNCATED 2u      /* the names nearest "/" are left out */
+#define BW_PATH_OF_FAILED    4u      /* no scratch: nothing written */
 
 /* The path of the dentry `d` seen through the vfsmount `mnt` (0: not
- * known) as its mount tree names it, into `out` (BW_PATH_MAX). Probe
- * reads only: callable with plain numbers, from a global function. */
+ * known) as its mount tree names it, into path_scratch's buf. A global
+ * function (bpf/lsm/file_ops.bpf.c): its walks are verified once per
+ * program, not once per event field and state (issue 14). */
+extern __u32 bw_path_of(__u64 d, __u64 mnt);
+
+/* The path of `d` through `mnt` into `out` (BW_PATH_MAX), the failures in
+ * `flags`. Probe reads only: callable with plain numbers. */
 static __always_inline void bw_put_end_path(__u64 d, __u64 mnt, char *out, __u32 *flags, __u32 truncated,
 					    __u32 unknown)
 {
-	struct bw_name_walk w = { .d = d, .mnt = mnt ? bw_real_mount((struct vfsmount *)mnt) : 0 };
-	struct bw_name_join j = {};
-	struct bw_path_scratch *s;
-	__u32 zero = 0;
+	__u32 zero = 0, r = bw_path_of(d, mnt);
+	struct bw_path_scratch *s = bpf_map_lookup_elem(&path_scratch, &zero);
 
-	s = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (!s) {
+	if (!s || (r & BW_PATH_OF_FAILED)) {
 		out[0] = '\0';
 		*flags |= unknown;
 		return;
 	}
-	bpf_loop(BW_WALK_MAX_DEPTH * 2, bw_name_step, &w, 0);
-	j.n = w.n;
-	bpf_loop(BW_NAME_DEPTH, bw_join_step, &j, 0);
-	if (!w.complete)
+	if (r & BW_PATH_OF_UNKNOWN)
 		*flags |= unknown;
-	else if (j.n || w.n >= BW_NAME_DEPTH)
+	if (r & BW_PATH_OF_TRUNCATED)
 		*flags |= truncated;
-	if (j.off >= BW_PATH_MAX) {
-		j.off = BW_PATH_MAX - 1;
-		*flags |= truncated;
-	}
-	if (!j.off)
-		s->buf[j.off++] = '/';
-	s->buf[j.off & (BW_PATH_MAX - 1)] = '\0';
 	bpf_probe_read_kernel(out, BW_PATH_MAX, s->buf);
 }
 
@@ -159,8 +90,9 @@ static __always_inline void bw_put_exe(struct bw_event_header *h)
 		h->flags |= BW_EVENT_EXE_UNKNOWN;
 		return;
 	}
-	bw_put_end_path((__u64)exe->f_path.dentry, (__u64)exe->f_path.mnt, h->exe, &h->flags, BW_EVENT_EXE_UNKNOWN,
-			BW_EVENT_EXE_UNKNOWN);
+	/* Probe reads: a global function takes numbers, not kernel pointers. */
+	bw_put_end_path((__u64)BPF_CORE_READ(exe, f_path.dentry), (__u64)BPF_CORE_READ(exe, f_path.mnt), h->exe,
+			&h->flags, BW_EVENT_EXE_UNKNOWN, BW_EVENT_EXE_UNKNOWN);
 }
 
 /* The mount of a filesystem mounted exactly once; NULL otherwise. Inode

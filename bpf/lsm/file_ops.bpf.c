@@ -28,6 +28,104 @@
 
 char LICENSE[] SEC("license") __weak = "GPL";  /* one per linked object */
 
+/* ---- event paths (bw_path_of, file_ops.bpf.h) ------------------------ */
+
+/* The walk towards "/" that collects names (bpf_loop context). */
+struct bw_name_walk {
+	__u64 d;                     /* struct dentry * */
+	__u64 mnt;                   /* struct mount *, or 0: stop at the filesystem's root */
+	__u32 n;
+	__u32 complete;              /* reached "/" or the depth limit (not an unknown mount) */
+};
+
+static long bw_name_step(__u32 i, struct bw_name_walk *w)
+{
+	struct dentry *d = (struct dentry *)w->d, *parent = BPF_CORE_READ(d, d_parent);
+	struct bw_path_scratch *s;
+	__u32 zero = 0;
+
+	if (!parent || parent == d) {
+		struct mount *m = (struct mount *)w->mnt, *up;
+
+		if (!m)
+			return 1;
+		up = BPF_CORE_READ(m, mnt_parent);
+		if (!up || up == m) {
+			w->complete = 1;
+			return 1;
+		}
+		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		w->mnt = (__u64)up;
+		return 0;
+	}
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!s)
+		return 1;
+	if (w->n >= BW_NAME_DEPTH) {
+		w->complete = 1;     /* the names nearest "/" are left out: truncated */
+		return 1;
+	}
+	s->names[w->n & (BW_NAME_DEPTH - 1)] = (__u64)BPF_CORE_READ(d, d_name.name);
+	w->n++;
+	w->d = (__u64)parent;
+	return 0;
+}
+
+/* Appending the collected names, root first (bpf_loop context). */
+struct bw_name_join {
+	__u32 n;                     /* names left, the next is names[n - 1] */
+	__u32 off;                   /* bytes written */
+};
+
+static long bw_join_step(__u32 i, struct bw_name_join *j)
+{
+	struct bw_path_scratch *s;
+	__u32 zero = 0;
+	long len;
+
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!s || !j->n || j->off >= BW_PATH_MAX - 1)
+		return 1;
+	j->n--;
+	s->buf[j->off & (BW_PATH_MAX - 1)] = '/';
+	j->off++;
+	len = bpf_probe_read_kernel_str(&s->buf[j->off & (BW_PATH_MAX - 1)], BW_PATH_MAX,
+					(const void *)s->names[j->n & (BW_NAME_DEPTH - 1)]);
+	if (len > 1)
+		j->off += len - 1;
+	return 0;
+}
+
+/* bw_path_of (file_ops.bpf.h): collect the names leaf first, then
+ * append them root first. */
+__noinline __u32 bw_path_of(__u64 d, __u64 mnt)
+{
+	struct bw_name_walk w = { .d = d, .mnt = mnt ? bw_real_mount((struct vfsmount *)mnt) : 0 };
+	struct bw_name_join j = {};
+	struct bw_path_scratch *s;
+	__u32 zero = 0, r = 0;
+
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!s)
+		return BW_PATH_OF_FAILED;
+	bpf_loop(BW_WALK_MAX_DEPTH * 2, bw_name_step, &w, 0);
+	j.n = w.n;
+	bpf_loop(BW_NAME_DEPTH, bw_join_step, &j, 0);
+	if (!w.complete)
+		r |= BW_PATH_OF_UNKNOWN;
+	else if (j.n || w.n >= BW_NAME_DEPTH)
+		r |= BW_PATH_OF_TRUNCATED;
+	if (j.off >= BW_PATH_MAX) {
+		j.off = BW_PATH_MAX - 1;
+		r |= BW_PATH_OF_TRUNCATED;
+	}
+	if (!j.off)
+		s->buf[j.off++] = '/';
+	s->buf[j.off & (BW_PATH_MAX - 1)] = '\0';
+	return r;
+}
+
+
 /* The event of a decided change: a global function, verified once per
  * program rather than at every call (the paths are walked by probe reads,
  * so plain numbers suffice). Fails closed on nothing: it only reports. */
