@@ -113,30 +113,26 @@ struct bw_walk {
 	struct bw_path_rule found;   /* copied: a map value pointer cannot leave a callback */
 };
 
-/* The key of one level, if any: the directory `parent_ino` holding the
- * entry `name`. True (and w->found set) when a key decides. */
+/* bw_level_key's `at`: the slot, and whether the level is the walk's
+ * first (the entry itself: names of role self). Five arguments at most. */
+#define BW_LEVEL_SLOT 0xffu
+#define BW_LEVEL_SELF 0x100u
+
+/* The key of the directory `parent_ino` on `dev` holding the entry at
+ * `name` (a kernel address), in the rule maps of the slot `at` names, copied into
+ * `found`: 1 when a key decides, else 0. A global function (decide.bpf.c),
+ * called only at levels the directory filter lets through: the lookups
+ * and the copy are verified once per program, not once per pass of the
+ * verifier over each walk callback (issue 14). */
+extern int bw_level_key(__u32 at, __u32 dev, __u64 parent_ino, __u64 name, struct bw_path_rule *found);
+
+/* One level: true (and w->found set) when a key decides. */
 static __always_inline bool bw_level(struct bw_walk *w, __u64 parent_ino, const unsigned char *name)
 {
-	const struct bw_path_rule *r;
-	void *inodes, *names;
-
 	/* Most levels end here: no key can exist for this directory. */
 	if (!bw_dir_maybe(w->set, w->dev, parent_ino))
 		return false;
-	inodes = bpf_map_lookup_elem(&inode_rules, &w->slot);
-	names = bpf_map_lookup_elem(&name_rules, &w->slot);
-	if (!inodes || !names) {
-		/* Cannot happen (the publisher fills both slots): fail closed. */
-		bw_count(BW_STAT_MAP_MISSING);
-		bw_fallback_rule(w->set, true, &w->found);
-		return true;
-	}
-	r = bw_lookup_level(inodes, names, bpf_map_lookup_elem(&short_name_rules, &w->slot), w->dev, parent_ino, name,
-			    w->self);
-	if (!r)
-		return false;
-	__builtin_memcpy(&w->found, r, sizeof(w->found));
-	return true;
+	return bw_level_key(w->slot | (w->self ? BW_LEVEL_SELF : 0), w->dev, parent_ino, (__u64)name, &w->found);
 }
 
 /* One level within the file's own filesystem: BTF loads, no helper call

@@ -30,6 +30,38 @@ __noinline __u64 bw_scope(__u32 slot, __u32 kind)
 	return bw_sticky_policies_in_scope(set, slot, kind);
 }
 
+__noinline int bw_level_key(__u32 at, __u32 dev, __u64 parent_ino, __u64 name, struct bw_path_rule *found)
+{
+	__u32 slot = at & BW_LEVEL_SLOT;
+	const struct bw_policy_set *set;
+	const struct bw_path_rule *r;
+	void *inodes, *names;
+
+	if (!found)
+		return 0;
+	inodes = bpf_map_lookup_elem(&inode_rules, &slot);
+	names = bpf_map_lookup_elem(&name_rules, &slot);
+	if (!inodes || !names) {
+		/* Cannot happen (the publisher fills both slots): fail closed. */
+		bw_count(BW_STAT_MAP_MISSING);
+		set = bpf_map_lookup_elem(&policy_sets, &slot);
+		if (set) {
+			bw_fallback_rule(set, true, found);
+		} else {
+			__builtin_memset(found, 0xff, sizeof(*found));
+			found->entry = BW_ENTRY_TOO_DEEP;
+			found->flags = 0;
+		}
+		return 1;
+	}
+	r = bw_lookup_level(inodes, names, bpf_map_lookup_elem(&short_name_rules, &slot), dev, parent_ino,
+			    (const unsigned char *)name, at & BW_LEVEL_SELF);
+	if (!r)
+		return 0;
+	__builtin_memcpy(found, r, sizeof(*found));
+	return 1;
+}
+
 /* A program with no name left (memfd_create, a deleted or O_TMPFILE file):
  * policies with a fileless rule decide by it (in `b`, returned), the
  * others as for any file — a deleted file's dentry still has its parent

@@ -29,7 +29,7 @@ namespace {
 // "processed 1234 insns (limit ...", "verification time 56 usec"
 uint64_t stat_after(const std::string& log, const char* label)
 {
-    auto at = log.find(label);
+    auto at = log.rfind(label);  // the statistics end the log
     if (at == std::string::npos) return 0;
     return std::strtoull(log.c_str() + at + std::strlen(label), nullptr, 10);
 }

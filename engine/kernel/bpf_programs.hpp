@@ -32,6 +32,10 @@ struct ProgramOptions {
     // Ask the verifier for its statistics (log_level BPF_LOG_STATS) and
     // keep them: BpfPrograms::load_stats() (bench/startup.cpp).
     bool verifier_stats = false;
+    // With verifier_stats: the attach point of one program whose whole
+    // verifier log (log_level 2, every instruction of every path) is kept
+    // instead of the statistics alone (bench-startup --verifier-lines).
+    std::string verifier_trace = {};
     // The LSM programs to load, by attach point ("file_open",
     // "bprm_check_security", ...); the others of an LSM object are not
     // loaded. Empty: every one. Monitor objects always load whole.

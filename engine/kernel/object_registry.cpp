@@ -77,10 +77,12 @@ void select_lsm_programs(bpf_object* obj, const ProgramOptions& options)
                         "run a bulwark that knows this kernel's prototype of " + hook, exit_unsupported);
 }
 
-void keep_verifier_stats(LoadedObject& o)
+void keep_verifier_stats(LoadedObject& o, const std::string& trace)
 {
-    constexpr size_t kLogBytes = 16 << 10;  // the stats are a few lines
-    constexpr uint32_t kLogStats = 4;       // BPF_LOG_STATS
+    constexpr size_t kLogBytes = 16 << 10;     // the stats are a few lines
+    constexpr size_t kTraceBytes = 40u << 20;  // a trace: ~1 KiB per instruction processed
+    constexpr uint32_t kLogStats = 4;          // BPF_LOG_STATS
+    constexpr uint32_t kLogLevel2 = 2;         // every path, not only the failing one
     size_t n = 0;
     bpf_program* prog;
     bpf_object__for_each_program(prog, o.obj) n += bpf_program__autoload(prog) ? 1 : 0;
@@ -88,9 +90,11 @@ void keep_verifier_stats(LoadedObject& o)
     bpf_object__for_each_program(prog, o.obj)
     {
         if (!bpf_program__autoload(prog)) continue;
-        auto& [point, log] = o.verifier_logs.emplace_back(attach_point(prog), std::string(kLogBytes, '\0'));
+        const bool traced = attach_point(prog) == trace;
+        auto& [point, log] =
+            o.verifier_logs.emplace_back(attach_point(prog), std::string(traced ? kTraceBytes : kLogBytes, '\0'));
         bpf_program__set_log_buf(prog, log.data(), log.size());
-        bpf_program__set_log_level(prog, kLogStats);
+        bpf_program__set_log_level(prog, traced ? kLogLevel2 | kLogStats : kLogStats);
     }
 }
 

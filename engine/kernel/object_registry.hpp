@@ -27,7 +27,7 @@ bool program_wanted(bpf_program* prog, const ProgramOptions& options);
 
 // Gives every program still to load a log buffer for the verifier's
 // statistics (BPF_LOG_STATS), kept in `o.verifier_logs`.
-void keep_verifier_stats(LoadedObject& o);
+void keep_verifier_stats(LoadedObject& o, const std::string& trace);
 
 // open → set .rodata → share maps → load, for any bpftool skeleton type
 // whose .rodata has `self_tgid` and whose maps include `events`.
@@ -53,7 +53,7 @@ std::unique_ptr<LoadedObject> load_skeleton(const char* name, Skel* (*open)(), i
         bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
     } else {
         select_lsm_programs(skel->obj, options);
-        if (options.verifier_stats) keep_verifier_stats(*o);
+        if (options.verifier_stats) keep_verifier_stats(*o, options.verifier_trace);
     }
     maps.reuse_in(skel->obj);
     if (int err = load(skel); err != 0)
