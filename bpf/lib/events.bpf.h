@@ -6,6 +6,8 @@
 #ifndef BULWARK_EVENTS_BPF_H
 #define BULWARK_EVENTS_BPF_H
 
+#include <bpf/bpf_core_read.h>
+
 #include "common_maps.bpf.h"
 #include "verdict.bpf.h"
 
@@ -52,7 +54,9 @@ static __always_inline void bw_fill_header_fields(struct bw_event_header *h, __u
 	h->column = o->column;
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->ppid = task->real_parent->tgid;
+	/* A probe read: on 6.12 every pointer loaded from a trusted one costs
+	 * the verifier scans of the kernel's BTF (btf_nested_type_is_trusted). */
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	h->uid = (__u32)bpf_get_current_uid_gid();
 	h->flags = 0;
 	h->suppressed = 0;

@@ -82,15 +82,15 @@ struct mount___list {
  * these hooks (only in sleepable ones). */
 static __always_inline void bw_put_exe(struct bw_event_header *h)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct mm_struct *mm = task->mm;
-	struct file *exe = mm ? mm->exe_file : NULL;
+	/* Probe reads: a global function takes numbers, not kernel pointers
+	 * (and on 6.12 a pointer loaded from a trusted one costs the verifier
+	 * scans of the kernel's BTF: btf_nested_type_is_trusted). */
+	struct file *exe = BPF_CORE_READ(bpf_get_current_task_btf(), mm, exe_file);
 
 	if (!exe) {
 		h->flags |= BW_EVENT_EXE_UNKNOWN;
 		return;
 	}
-	/* Probe reads: a global function takes numbers, not kernel pointers. */
 	bw_put_end_path((__u64)BPF_CORE_READ(exe, f_path.dentry), (__u64)BPF_CORE_READ(exe, f_path.mnt), h->exe,
 			&h->flags, BW_EVENT_EXE_UNKNOWN, BW_EVENT_EXE_UNKNOWN);
 }
@@ -144,7 +144,8 @@ static __always_inline bool bw_creds_overridden(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
-	return task->cred != task->real_cred;
+	/* Probe reads: see bw_put_exe. */
+	return BPF_CORE_READ(task, cred) != BPF_CORE_READ(task, real_cred);
 }
 
 /* The verdict at one end for column bit `access`. */

@@ -39,7 +39,7 @@ static __always_inline __u32 decide(struct task_struct *target, const struct bw_
 	o->verdict = BW_VERDICT_ALLOW;
 	if ((__u32)target->tgid != self_tgid || !self_tgid)
 		return BW_VERDICT_ALLOW;
-	if (tgid == 1 || tgid == (__u32)target->real_parent->tgid)
+	if (tgid == 1 || tgid == (__u32)BPF_CORE_READ(target, real_parent, tgid))
 		return BW_VERDICT_ALLOW;
 	return decide_scope(set, o);
 }
@@ -193,7 +193,6 @@ static __always_inline __u32 decide_object(__u32 type, __u32 id, const struct bw
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
 	const struct bw_object_owner *own;
-	struct mm_struct *mm;
 	struct file *exe;
 
 	o->verdict = BW_VERDICT_ALLOW;
@@ -204,9 +203,11 @@ static __always_inline __u32 decide_object(__u32 type, __u32 id, const struct bw
 		return BW_VERDICT_ALLOW;
 	if (tgid == 1 || tgid == own->parent_tgid)
 		return BW_VERDICT_ALLOW;
-	mm = task->mm;
-	exe = mm ? mm->exe_file : NULL;
-	if (exe && exe->f_inode->i_ino == own->exe_ino && exe->f_inode->i_sb->s_dev == own->exe_dev)
+	/* Probe reads: on 6.12 every pointer loaded from a trusted one costs
+	 * the verifier scans of the kernel's BTF (btf_nested_type_is_trusted). */
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	if (exe && BPF_CORE_READ(exe, f_inode, i_ino) == own->exe_ino &&
+	    BPF_CORE_READ(exe, f_inode, i_sb, s_dev) == own->exe_dev)
 		return BW_VERDICT_ALLOW;  /* bulwark's own program: a takeover, status, stop */
 	return decide_scope(set, o);
 }
