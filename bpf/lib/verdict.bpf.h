@@ -93,9 +93,9 @@ static __always_inline void bw_pick(struct bw_outcome *o, __u32 verdict, const s
 /* `w` decided by the walk, `b` the hardlink backstop (may be NULL). Deny
  * at the first column an enforcing policy denies; else would-deny at the
  * first an audit-mode one denies; else audit at the first audit match.
- * The columns are folded with masks, not branches: a branch per column
- * and class multiplied the verifier's paths (issue 14); the branches left
- * choose among the outcomes once, at the end. */
+ * The asked columns are folded with masks, not branches: a branch per
+ * column and class multiplied the verifier's paths (issue 14); the
+ * branches left choose among the outcomes once, at the end. */
 static __always_inline void bw_decide(const struct bw_policy_set *set, __u64 in, const struct bw_path_rule *w,
 				      const struct bw_path_rule *b, __u32 access, struct bw_outcome *o)
 {
@@ -104,17 +104,23 @@ static __always_inline void bw_decide(const struct bw_policy_set *set, __u64 in,
 
 #pragma nounroll
 	for (__u32 c = 0; c < BW_NR_COLUMNS; c++) {
-		__u64 asked = in & bw_mask_if((access >> c) & 1);  /* BW_ACCESS_* bit c is column c */
-		__u64 d = w->deny[c], a = w->audit[c];
+		__u64 d, a;
 
+		/* BW_ACCESS_* bit c is column c. Most operations ask one or two:
+		 * the others cost a test each (a branch the verifier prunes:
+		 * nothing it decides depends on the masks' values). */
+		if (!(access & (1u << c)))
+			continue;
+		d = w->deny[c];
+		a = w->audit[c];
 		if (b) {
 			d |= b->deny[c];
 			a |= b->audit[c];
 		}
-		d &= asked;
+		d &= in;
 		bw_first_take(&deny, d & enforcing, c);
 		bw_first_take(&would, d & ~enforcing, c);
-		bw_first_take(&audit, a & asked, c);
+		bw_first_take(&audit, a & in, c);
 	}
 	if (deny.mask) {
 		bw_pick(o, BW_VERDICT_DENY, &deny, w, b, b ? b->deny : NULL);
