@@ -80,7 +80,7 @@ void select_lsm_programs(bpf_object* obj, const ProgramOptions& options)
 void keep_verifier_stats(LoadedObject& o, const std::string& trace)
 {
     constexpr size_t kLogBytes = 16 << 10;     // the stats are a few lines
-    constexpr size_t kTraceBytes = 40u << 20;  // a trace: ~1 KiB per instruction processed
+    constexpr size_t kTraceBytes = 40u << 20;  // a trace: ~1.5 KiB per instruction processed
     constexpr uint32_t kLogStats = 4;          // BPF_LOG_STATS
     constexpr uint32_t kLogLevel2 = 2;         // every path, not only the failing one
     size_t n = 0;
