@@ -788,8 +788,11 @@ std::optional<Policy> parse_one(std::string_view text, std::string_view path, Di
     }
     Ctx c{std::string(path), local, p};
     for (auto [k, v] : in_source_order(root)) {
+        // A named copy: lambdas may capture structured bindings only from
+        // C++20 compilers newer than Debian 12's clang.
+        const std::string_view name = k->str();
         const auto* s = std::find_if(std::begin(kSections), std::end(kSections),
-                                     [&](const Section& x) { return x.name == k->str(); });
+                                     [&](const Section& x) { return x.name == name; });
         if (s == std::end(kSections))
             unknown_top_level(c, *k, *v);
         else

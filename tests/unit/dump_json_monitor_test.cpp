@@ -122,8 +122,8 @@ TEST_CASE("dump --json: a set without monitors has empty monitor maps")
     const JsonValue* mon = j.get("monitors");
     REQUIRE(mon);
     CHECK(mon->get("rules")->array().empty());
-    for (const auto& [name, list] : mon->get("maps")->members()) {
-        INFO(name);
-        CHECK(list.array().empty());
+    for (const auto& map : mon->get("maps")->members()) {
+        INFO(map.first);
+        CHECK(map.second.array().empty());
     }
 }

@@ -388,7 +388,9 @@ TEST_CASE("explain: agrees with the evaluator on random policy sets (seeded)")
             const Outcome o = decide(eval, op);
             const Explanation e = explain(s.policies, s.image, sys, op);
             INFO("seed " << seed << " case " << k << ": " << describe(t));
-            for (const auto& [f, text] : texts) INFO(f << ":\n" << text);
+            std::string sources;
+            for (const auto& [f, text] : texts) sources += f + ":\n" + text + "\n";
+            INFO(sources);
             CHECK(e.consistent);
             CHECK(e.verdict == to_verdict(o.verdict));
             if (o.verdict != BW_VERDICT_ALLOW) CHECK(e.rule == s.image.deciding_rule(o.entry, o.policy, o.column));

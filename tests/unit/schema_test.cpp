@@ -7,7 +7,9 @@
 // depend on one.
 // g++ 12 warns, wrongly, about std::function inside <regex> when built with
 // the sanitizers (GCC bug 105562); the warning is in the library, not here.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include "policy/parser.hpp"
 #include "util/json_value.hpp"
@@ -47,7 +49,9 @@ private:
             "anyOf", "allOf", "if", "then", "else", "$ref", "maxProperties", "minProperties"};
         if (s.is_bool()) return;
         REQUIRE(s.is_object());
-        for (const auto& [k, v] : s.members()) {
+        for (const auto& member : s.members()) {
+            const std::string& k = member.first;
+            const auto& v = member.second;
             INFO("schema keyword " << k);
             REQUIRE(known.count(k));
             if (k == "properties" || k == "definitions")

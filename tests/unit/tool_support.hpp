@@ -49,7 +49,11 @@ inline std::vector<Policy> parse_all(const std::vector<std::pair<std::string, st
                                      std::vector<TestCase>* tests = nullptr)
 {
     std::vector<Policy> out;
-    for (const auto& [name, text] : files) {
+    // Named references, not a structured binding: doctest's INFO captures
+    // in a lambda, which Debian 12's clang refuses for bindings.
+    for (const auto& file : files) {
+        const std::string& name = file.first;
+        const std::string& text = file.second;
         ParseResult r = parse_policy_text(text, name);
         std::ostringstream os;
         r.diagnostics.print(os);
