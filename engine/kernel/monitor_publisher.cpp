@@ -41,14 +41,6 @@ auto pairs_of(const std::vector<E>& entries)
     return out;
 }
 
-void install(int outer, uint32_t slot, const UniqueFd& inner, const char* what)
-{
-    int fd = inner.get();
-    if (bpf_map_update_elem(outer, &slot, &fd, BPF_ANY) != 0)
-        throw Error(std::string("cannot install ") + what + " in slot " + std::to_string(slot) + ": " +
-                    errno_text(errno));
-}
-
 }  // namespace
 
 MonitorPublisher::MonitorPublisher(const SharedMaps& maps)
@@ -64,12 +56,12 @@ MonitorPublisher::MonitorPublisher(const SharedMaps& maps)
 {
 }
 
-void MonitorPublisher::fill(const MonitorImage& image, uint32_t slot, uint32_t generation)
+void MonitorPublisher::fill(const MonitorImage& image, uint32_t slot, uint32_t generation, InnerMaps& inner)
 {
     if (image.rules.size() > BW_MON_MAX_RULES)
         throw Error("internal: " + std::to_string(image.rules.size()) + " monitor rules, more than the maps hold");
 
-    // The inner maps stay alive through the outer maps once installed.
+    // Installed with the policy maps, by the caller (one wait for all).
     auto refs = make_map(BPF_MAP_TYPE_HASH, "bw_mon_refs", image.rule_refs);
     auto files = make_map(BPF_MAP_TYPE_LPM_TRIE, "bw_mon_files", pairs_of(image.file_paths));
     auto process = make_map(BPF_MAP_TYPE_LPM_TRIE, "bw_mon_process", pairs_of(image.process_allowed));
@@ -77,13 +69,13 @@ void MonitorPublisher::fill(const MonitorImage& image, uint32_t slot, uint32_t g
     auto ports = make_map(BPF_MAP_TYPE_LPM_TRIE, "bw_mon_ports", pairs_of(image.connect_ports));
     auto uids = make_map(BPF_MAP_TYPE_HASH, "bw_mon_uids", image.syscall_uids);
     auto allowed = make_map(BPF_MAP_TYPE_HASH, "bw_mon_allowed", image.syscall_allowed);
-    install(rule_refs_, slot, refs, "mon_rule_refs");
-    install(file_paths_, slot, files, "mon_file_paths");
-    install(process_allowed_, slot, process, "mon_process_allowed");
-    install(connect_nets_, slot, nets, "mon_connect_nets");
-    install(connect_ports_, slot, ports, "mon_connect_ports");
-    install(syscall_uids_, slot, uids, "mon_syscall_uids");
-    install(syscall_allowed_, slot, allowed, "mon_syscall_allowed");
+    inner.add(rule_refs_, slot, std::move(refs), "mon_rule_refs");
+    inner.add(file_paths_, slot, std::move(files), "mon_file_paths");
+    inner.add(process_allowed_, slot, std::move(process), "mon_process_allowed");
+    inner.add(connect_nets_, slot, std::move(nets), "mon_connect_nets");
+    inner.add(connect_ports_, slot, std::move(ports), "mon_connect_ports");
+    inner.add(syscall_uids_, slot, std::move(uids), "mon_syscall_uids");
+    inner.add(syscall_allowed_, slot, std::move(allowed), "mon_syscall_allowed");
 
     for (uint32_t rule = 0; rule < image.rule_cfg.size(); ++rule) {
         const uint32_t index = slot * BW_MON_MAX_RULES + rule;

@@ -6,6 +6,7 @@
 // before the flip.
 #pragma once
 
+#include "kernel/inner_maps.hpp"
 #include "kernel/shared_maps.hpp"
 #include "monitor/monitor_image.hpp"
 
@@ -18,8 +19,9 @@ public:
 
     explicit MonitorPublisher(const SharedMaps& maps);
 
-    // Writes `image` into `slot` (the one not live) for `generation`.
-    void fill(const MonitorImage& image, uint32_t slot, uint32_t generation);
+    // Writes `image` into `slot` (the one not live) for `generation`; its
+    // inner maps go into `inner`, which the caller installs.
+    void fill(const MonitorImage& image, uint32_t slot, uint32_t generation, InnerMaps& inner);
 
 private:
     int sets_, rule_cfg_, rule_refs_, file_paths_, process_allowed_, connect_nets_, connect_ports_, syscall_uids_,

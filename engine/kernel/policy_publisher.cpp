@@ -1,5 +1,6 @@
 #include "kernel/policy_publisher.hpp"
 
+#include "kernel/inner_maps.hpp"
 #include "kernel/own_objects.hpp"
 #include "util/error.hpp"
 
@@ -134,14 +135,6 @@ SplitNames split_names(const std::vector<NameEntry>& names)
     return out;
 }
 
-void set_slot(int outer, uint32_t slot, const UniqueFd& inner, const char* what)
-{
-    int fd = inner.get();
-    if (bpf_map_update_elem(outer, &slot, &fd, BPF_ANY) != 0)
-        throw Error(std::string("cannot install ") + what + " in slot " + std::to_string(slot) + ": " +
-                    errno_text(errno));
-}
-
 }  // namespace
 
 PolicyPublisher::PolicyPublisher(const SharedMaps& maps)
@@ -185,35 +178,38 @@ uint32_t PolicyPublisher::publish(const MapImage& image)
     if (generation_ >= 1) wait_for_readers();
 
     // Everything into the slot that is not live; throw before the flip on
-    // any failure. The inner maps stay alive through the outer maps.
+    // any failure. The inner maps stay alive through the outer maps once
+    // installed.
     auto inodes = make_hash_from("bw_inode_rules", image.inode_rules, &InodeEntry::key, &InodeEntry::value);
     const SplitNames split = split_names(image.name_rules);
     auto names = make_hash_from_columns("bw_name_rules", split.long_keys, split.long_values);
     auto short_names = make_hash_from_columns("bw_short_names", split.short_keys, split.short_values);
     auto uids = make_hash_from_pairs("bw_scope_uids", image.scope_uids);
     auto cgroups = make_hash_from_pairs("bw_scope_cgroups", image.scope_cgroups);
-    set_slot(inode_rules_, next, inodes, "inode_rules");
-    set_slot(name_rules_, next, names, "name_rules");
-    set_slot(short_name_rules_, next, short_names, "short_name_rules");
-    set_slot(scope_uids_, next, uids, "scope_uids");
-    set_slot(scope_cgroups_, next, cgroups, "scope_cgroups");
     auto exe_inodes = make_hash_from_pairs("bw_exe_inodes", image.scope_exe_inodes);
     auto exe_names = make_hash_from_pairs("bw_exe_names", image.scope_exe_names);
     auto v4 = make_trie_from("bw_connect_v4", image.connect_v4);
     auto v6 = make_trie_from("bw_connect_v6", image.connect_v6);
     auto ports = make_trie_from("bw_conn_ports", image.connect_ports);
-    set_slot(scope_exe_inodes_, next, exe_inodes, "scope_exe_inodes");
-    set_slot(scope_exe_names_, next, exe_names, "scope_exe_names");
-    set_slot(connect_v4_, next, v4, "connect_v4");
-    set_slot(connect_v6_, next, v6, "connect_v6");
-    set_slot(connect_ports_, next, ports, "connect_ports");
+    InnerMaps inner;
+    inner.add(inode_rules_, next, std::move(inodes), "inode_rules");
+    inner.add(name_rules_, next, std::move(names), "name_rules");
+    inner.add(short_name_rules_, next, std::move(short_names), "short_name_rules");
+    inner.add(scope_uids_, next, std::move(uids), "scope_uids");
+    inner.add(scope_cgroups_, next, std::move(cgroups), "scope_cgroups");
+    inner.add(scope_exe_inodes_, next, std::move(exe_inodes), "scope_exe_inodes");
+    inner.add(scope_exe_names_, next, std::move(exe_names), "scope_exe_names");
+    inner.add(connect_v4_, next, std::move(v4), "connect_v4");
+    inner.add(connect_v6_, next, std::move(v6), "connect_v6");
+    inner.add(connect_ports_, next, std::move(ports), "connect_ports");
 
     bw_policy_set set = image.policy_set;
     set.generation = generation_ + 1;
     if (monitors_)
-        monitors_->fill(image.monitors, next, set.generation);
+        monitors_->fill(image.monitors, next, set.generation, inner);
     else if (!image.monitors.empty())
         throw Error("internal: the policy set has monitors but no monitor object is loaded");
+    inner.install();
     if (bpf_map_update_elem(policy_sets_, &next, &set, BPF_ANY) != 0)
         throw Error("cannot write the policy set: " + errno_text(errno));
 

@@ -113,3 +113,35 @@ TEST_CASE("publishing fills the idle slot and flips the live index")
         CHECK(pub.generation() == before.generation);
     }
 }
+
+// The inner maps of a publish are written into their outer maps together,
+// from a thread each (kernel/inner_maps.hpp): every one must be there
+// after a publish, and one that fails must fail the publish, by name.
+TEST_CASE("publishing installs every inner map in the slot; one that fails fails the publish by name")
+{
+    REQUIRE_MESSAGE(geteuid() == 0, "host kernel tests need root");
+    BpfPrograms programs({static_cast<uint32_t>(getpid()), 1u << 16, false}, {"enforce"});
+    PolicyPublisher pub(programs.maps());
+    const char* outers[] = {"inode_rules",      "name_rules",       "short_name_rules", "scope_uids",
+                            "scope_cgroups",    "scope_exe_inodes", "scope_exe_names",  "connect_v4",
+                            "connect_v6",       "connect_ports"};
+    for (const char* name : outers) CHECK_MESSAGE(!inner(programs.maps(), name, 1), name);
+
+    REQUIRE(pub.publish(image_with(0x1, {{33, 0x1}}, 3)) == 1);
+    for (const char* name : outers) CHECK_MESSAGE(inner(programs.maps(), name, 1), name);
+
+    // A frozen outer map refuses the write (EPERM): the publish throws
+    // with that map's name and the live set stays generation 1.
+    REQUIRE(bpf_map_freeze(programs.maps().fd("scope_exe_names")) == 0);
+    std::string what;
+    try {
+        pub.publish(image_with(0x3, {{34, 0x2}}, 1));
+    } catch (const Error& e) {
+        what = e.what();
+    }
+    CHECK(what.find("cannot install scope_exe_names in slot 0") != std::string::npos);
+    CHECK(what.find("EPERM") != std::string::npos);
+    CHECK(live(programs.maps()).slot == 1);
+    CHECK(live(programs.maps()).generation == 1);
+    CHECK(pub.generation() == 1);
+}

@@ -1,0 +1,44 @@
+#include "kernel/inner_maps.hpp"
+
+#include "util/error.hpp"
+
+#include <bpf/bpf.h>
+#include <cerrno>
+#include <string>
+#include <system_error>
+#include <thread>
+
+namespace bulwark {
+
+void InnerMaps::add(int outer, uint32_t slot, UniqueFd inner, const char* what)
+{
+    installs_.push_back(Install{outer, slot, std::move(inner), what});
+}
+
+void InnerMaps::install()
+{
+    std::vector<int> errors(installs_.size(), 0);
+    auto write = [&](size_t i) {
+        const Install& m = installs_[i];
+        const int fd = m.inner.get();
+        if (bpf_map_update_elem(m.outer, &m.slot, &fd, BPF_ANY) != 0) errors[i] = errno;
+    };
+    {
+        std::vector<std::jthread> threads;
+        threads.reserve(installs_.size());
+        for (size_t i = 1; i < installs_.size(); ++i) {
+            try {
+                threads.emplace_back(write, i);
+            } catch (const std::system_error&) {
+                write(i);  // no thread to be had (a tasks limit): wait in this one
+            }
+        }
+        if (!installs_.empty()) write(0);
+    }  // joined
+    for (size_t i = 0; i < installs_.size(); ++i)
+        if (errors[i] != 0)
+            throw Error(std::string("cannot install ") + installs_[i].what + " in slot " +
+                        std::to_string(installs_[i].slot) + ": " + errno_text(errors[i]));
+}
+
+}  // namespace bulwark
