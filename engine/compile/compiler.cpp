@@ -7,6 +7,8 @@
 #include "compile/scope_compiler.hpp"
 #include "monitor/monitor_compiler.hpp"
 
+#include <future>
+
 namespace bulwark {
 namespace {
 
@@ -132,11 +134,25 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
         image.policies.push_back(std::move(info));
     }
 
+    // The connect rules need nothing from the others but the policy set's
+    // connect defaults, final by now: compiled on a second thread while the
+    // paths are resolved (the longest part), into an image of their own,
+    // then appended as if compiled last — the same image, entries and
+    // diagnostics in the same order. (Deferred, so run by get() on this
+    // thread, when no thread can be had.)
+    MapImage connect_part;
+    connect_part.policy_set = set;
+    Diagnostics connect_diags;
+    auto connects = std::async(std::launch::async | std::launch::deferred, [&] {
+        compile_connects(connect_rules, options, connect_part, connect_diags);
+    });
     compile_scopes(policies, system, options, image, diags);
     compile_paths(path_rules, system, options, image, diags);
     compile_monitors(policies, system, options, image, diags);
     finish_fileless(image, std::move(fileless));
-    compile_connects(connect_rules, options, image, diags);
+    connects.get();
+    append_connects(image, std::move(connect_part));
+    diags.append(connect_diags);
     if (!diags.has_errors()) warn_about_allowlists(policies, system, image, diags);
 
     if (!diags.has_errors()) result.image = std::move(image);

@@ -365,4 +365,20 @@ void compile_connects(const std::vector<ConnectRuleRef>& rules, const CompileOpt
     cc.finish();
 }
 
+void append_connects(MapImage& image, MapImage&& part)
+{
+    const auto base = static_cast<uint32_t>(image.entries.size());
+    for (auto& e : part.connect_v4) e.value.entry += base;
+    for (auto& e : part.connect_v6) e.value.entry += base;
+    for (auto& e : part.connect_ports) {
+        e.key.entry += base;  // the cidr entry this interval belongs to
+        e.value.entry += base;
+    }
+    image.entries.insert(image.entries.end(), std::make_move_iterator(part.entries.begin()),
+                         std::make_move_iterator(part.entries.end()));
+    image.connect_v4 = std::move(part.connect_v4);
+    image.connect_v6 = std::move(part.connect_v6);
+    image.connect_ports = std::move(part.connect_ports);
+}
+
 }  // namespace bulwark

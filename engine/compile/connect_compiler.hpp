@@ -42,6 +42,12 @@ struct ConnectRuleRef {
 void compile_connects(const std::vector<ConnectRuleRef>& rules, const CompileOptions& options, MapImage& image,
                       Diagnostics& diags);
 
+// Moves the connect maps and entries that compile_connects() wrote into
+// `part` (an image of their own, which held no entries before) into
+// `image`, numbering their entries after image's own: as if compiled into
+// `image` last.
+void append_connects(MapImage& image, MapImage&& part);
+
 // An aligned block of ports: [first, first + 2^(16 - bits) - 1].
 struct PortBlock {
     uint16_t first = 0;

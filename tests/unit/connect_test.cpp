@@ -449,3 +449,55 @@ TEST_CASE("connect: random rule sets decide as the language says")
         }
     }
 }
+
+// The connect rules compile on a thread of their own, into an image of
+// their own, appended after the path entries (compiler.cpp): every connect
+// key must still name a cidr or ports entry, and every rule its own line.
+TEST_CASE("connect: with file rules in the same set, connect entries come after the path entries")
+{
+    FakeSystem sys;
+    sys.mkdirs("/srv/data");
+    sys.mkdirs("/etc");
+    sys.touch("/etc/shadow");
+    Compiled c(policies({{"p", R"([policy]
+name = "p"
+
+[[file]]
+paths = ["/etc/shadow"]
+prefixes = ["/srv/data/"]
+action = "deny"
+
+[[connect]]
+cidrs = ["10.0.0.0/8", "fd00::/8"]
+ports = [22]
+action = "deny"
+
+[[connect]]
+cidrs = ["10.1.0.0/16"]
+action = "audit"
+)"}}),
+               sys);
+    const auto& img = c.image();
+    REQUIRE(img.connect_v4.size() == 2);
+    REQUIRE(img.connect_v6.size() == 1);
+    REQUIRE_FALSE(img.connect_ports.empty());
+    REQUIRE_FALSE(img.inode_rules.empty());
+    size_t paths = 0;
+    for (const auto& e : img.entries) paths += e.key_kind == KeyKind::inode || e.key_kind == KeyKind::name;
+    CHECK(paths > 0);
+    auto kind_of = [&](uint32_t entry) {
+        REQUIRE(entry < img.entries.size());
+        return img.entries[entry].key_kind;
+    };
+    for (const auto& e : img.connect_v4) CHECK(kind_of(e.value.entry) == KeyKind::cidr);
+    for (const auto& e : img.connect_v6) CHECK(kind_of(e.value.entry) == KeyKind::cidr);
+    for (const auto& e : img.connect_ports) {
+        CHECK(kind_of(e.key.entry) == KeyKind::cidr);
+        CHECK(kind_of(e.value.entry) == KeyKind::ports);
+        CHECK(e.value.entry >= paths);
+    }
+    CHECK(where(c, to(c, "10.9.9.9", 22)) == "p.toml:9");
+    CHECK(where(c, to(c, "10.1.2.3", 80)) == "p.toml:14");
+    CHECK(verdict(to(c, "10.1.2.3", 22)) == "audit");
+    CHECK(verdict(open_as(c, sys, "/etc/shadow", R)) == "deny");
+}
