@@ -1,12 +1,12 @@
 #include "kernel/inner_maps.hpp"
 
 #include "util/error.hpp"
+#include "util/small_thread.hpp"
 
 #include <bpf/bpf.h>
 #include <cerrno>
 #include <string>
 #include <system_error>
-#include <thread>
 
 namespace bulwark {
 
@@ -24,11 +24,13 @@ void InnerMaps::install()
         if (bpf_map_update_elem(m.outer, &m.slot, &fd, BPF_ANY) != 0) errors[i] = errno;
     };
     {
-        std::vector<std::jthread> threads;
+        // Small stacks: a bpf(2) call needs little, and an 8 MiB stack can
+        // cost a 2 MiB huge page each (util/small_thread.hpp).
+        std::vector<SmallThread> threads;
         threads.reserve(installs_.size());
         for (size_t i = 1; i < installs_.size(); ++i) {
             try {
-                threads.emplace_back(write, i);
+                threads.emplace_back([&write, i] { write(i); }, 64 * 1024);
             } catch (const std::system_error&) {
                 write(i);  // no thread to be had (a tasks limit): wait in this one
             }
