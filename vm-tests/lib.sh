@@ -253,7 +253,7 @@ vmt_boot() {
     local t0 rc=0
     t0=$(vmt_ms)
     timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-        -machine q35 -accel "tcg,thread=${VMT_TCG_THREAD:-single}" -cpu max -smp "$smp" -m 1024 \
+        -machine q35 -accel "tcg,thread=${VMT_TCG_THREAD:-single}" -cpu "${VMT_CPU:-max}" -smp "$smp" -m 1024 \
         -nodefaults -display none -no-reboot \
         -serial stdio -monitor none \
         -kernel "$kernel" -initrd "$initrd" \
