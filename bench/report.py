@@ -431,8 +431,8 @@ def notes(guests, scale, o, icount, pipeline):
         lines.append("bulwark in scope is slower than Landlock, beyond the resolution, in " + "; ".join(lose) +
                      ". Landlock's hooks are plain kernel functions (no BPF trampoline) that walk the same dentries "
                      "towards the root, checking each against a ~20-rule domain; bulwark's `file_open` walks them too "
-                     "with a hash lookup per level, behind the trampoline. For connect, Landlock looks one port up in a one-rule domain, bulwark "
-                     "does its scope check and an LPM lookup behind the trampoline (~0.7k instructions) — and "
+                     "with a hash lookup per level, behind the trampoline. For connect, Landlock looks one port up "
+                     "in a one-rule domain, bulwark does its scope check and an LPM lookup behind the trampoline (~0.7k instructions) — and "
                      "decides something Landlock cannot express (N CIDRs, UDP). Landlock's flat cost also comes "
                      "from a rule set that only matches the intent approximately (see above)")
     if big and big[0]["total_s"] >= 0.5:

@@ -8,9 +8,6 @@
 #include "monitor/monitor_compiler.hpp"
 #include "util/small_thread.hpp"
 
-#include <optional>
-#include <system_error>
-
 namespace bulwark {
 namespace {
 
@@ -145,13 +142,8 @@ CompileResult compile(const std::vector<Policy>& policies, const SystemView& sys
     MapImage connect_part;
     connect_part.policy_set = set;
     Diagnostics connect_diags;
-    auto connects_in = [&] { compile_connects(connect_rules, options, connect_part, connect_diags); };
-    std::optional<SmallThread> connects;
-    try {
-        connects.emplace(connects_in, 1024 * 1024);
-    } catch (const std::system_error&) {
-        connects_in();
-    }
+    auto connects = SmallThread::start_or_run(
+        [&] { compile_connects(connect_rules, options, connect_part, connect_diags); }, 1024 * 1024);
     compile_scopes(policies, system, options, image, diags);
     compile_paths(path_rules, system, options, image, diags);
     compile_monitors(policies, system, options, image, diags);

@@ -6,7 +6,6 @@
 #include <bpf/bpf.h>
 #include <cerrno>
 #include <string>
-#include <system_error>
 
 namespace bulwark {
 
@@ -29,11 +28,8 @@ void InnerMaps::install()
         std::vector<SmallThread> threads;
         threads.reserve(installs_.size());
         for (size_t i = 1; i < installs_.size(); ++i) {
-            try {
-                threads.emplace_back([&write, i] { write(i); }, 64 * 1024);
-            } catch (const std::system_error&) {
-                write(i);  // no thread to be had (a tasks limit): wait in this one
-            }
+            auto t = SmallThread::start_or_run([&write, i] { write(i); }, 64 * 1024);
+            if (t) threads.push_back(std::move(*t));
         }
         if (!installs_.empty()) write(0);
     }  // joined

@@ -36,6 +36,16 @@ void SmallThread::join()
     if (state_ && state_->error) std::rethrow_exception(std::exchange(state_->error, nullptr));
 }
 
+std::optional<SmallThread> SmallThread::start_or_run(const std::function<void()>& fn, size_t stack_bytes)
+{
+    try {
+        return SmallThread(fn, stack_bytes);
+    } catch (const std::system_error&) {
+        fn();
+        return std::nullopt;
+    }
+}
+
 void* SmallThread::run(void* state)
 {
     auto* s = static_cast<State*>(state);

@@ -10,6 +10,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <pthread.h>
 
 namespace bulwark {
@@ -28,6 +29,10 @@ public:
 
     // Waits for `fn`, then rethrows what it threw.
     void join();
+
+    // `fn` on a SmallThread; when no thread can be had (a tasks limit),
+    // `fn` run here and now instead, and nullopt.
+    static std::optional<SmallThread> start_or_run(const std::function<void()>& fn, size_t stack_bytes);
 
 private:
     struct State {

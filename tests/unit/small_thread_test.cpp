@@ -38,4 +38,12 @@ TEST_CASE("SmallThread runs its function on a stack of the size asked, joins, an
         for (int i = 0; i < 8; ++i) threads.emplace_back([&done] { __atomic_add_fetch(&done, 1, __ATOMIC_SEQ_CST); });
     }
     CHECK(done == 8);
+
+    // start_or_run: on a thread when one can be had, joined like one.
+    bool started = false;
+    {
+        auto t = SmallThread::start_or_run([&started] { started = true; }, 64 * 1024);
+        CHECK(t.has_value());
+    }
+    CHECK(started);
 }
