@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "compile/system_view.hpp"
 #include "daemon/control_server.hpp"
+#include "daemon/mount_watch.hpp"
 #include "daemon/path_watch.hpp"
 #include "daemon/status.hpp"
 #include "events/decoder.hpp"
@@ -234,7 +235,13 @@ int cmd_run(const Args& args)
     // republishes the set (daemon/path_watch.hpp).
     PathWatcher watcher(io, [&](const std::string& path) { engine.reload("rule path changed: " + path); },
                         std::chrono::milliseconds(100));
-    engine.on_rule_paths([&](const std::vector<std::string>& paths) { watcher.watch(paths); });
+    // ... and across mounts: one on a rule path or above it (daemon/mount_watch.hpp).
+    MountWatcher mounts(io, [&](const std::string& point) { engine.reload("mount changed: " + point); },
+                        std::chrono::milliseconds(100));
+    engine.on_rule_paths([&](const std::vector<std::string>& paths) {
+        watcher.watch(paths);
+        mounts.watch(paths);
+    });
     // The fanotify backend decides in this process; its verdict records go
     // through the same decoder as the kernel's, on the engine's thread.
     std::optional<FanotifyBackend> fanotify;
@@ -322,6 +329,7 @@ int cmd_run(const Args& args)
         sd_notify("STOPPING=1");
         control.stop();
         watcher.stop();
+        mounts.stop();
         if (fanotify) fanotify->stop();
         programs.detach();
         stream.stop();

@@ -79,10 +79,11 @@ vmt_fetch_kernel() {
 }
 
 # vmt_fetch_modules SERIES: the kernel modules the guest tests load
-# (overlay.ko: overlayfs is a module in Debian's cloud kernels), from the
+# (overlay.ko and loop.ko: overlayfs and loop devices are modules in
+# Debian's cloud kernels; neither depends on another module), from the
 # cached kernel's own package, uncompressed, into
 # $VMT_CACHE/kernels/SERIES/modules/<uname -r>/; a warm cache downloads nothing.
-VMT_MODULES="kernel/fs/overlayfs/overlay.ko"
+VMT_MODULES="kernel/fs/overlayfs/overlay.ko kernel/drivers/block/loop.ko"
 vmt_fetch_modules() {
     local series=$1
     local dir=$VMT_CACHE/kernels/$series
@@ -95,8 +96,10 @@ vmt_fetch_modules() {
     tmp=$(mktemp -d "$VMT_CACHE/kernels/.modules.XXXXXX")
     if id _apt >/dev/null 2>&1; then chown _apt "$tmp" 2>/dev/null || true; fi
     (cd "$tmp" && apt-get download -q "$pkg" >&2) || { rm -rf "$tmp"; vmt_die "apt-get download $pkg failed (delete $dir to fetch the current kernel)"; }
-    dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" "./lib/modules/$kver/kernel/fs/overlayfs/" ||
-        { rm -rf "$tmp"; vmt_die "no overlayfs module in $pkg"; }
+    local dirs=() d
+    for m in $VMT_MODULES; do d=./lib/modules/$kver/$(dirname "$m")/; [[ " ${dirs[*]} " == *" $d "* ]] || dirs+=("$d"); done
+    dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" "${dirs[@]}" ||
+        { rm -rf "$tmp"; vmt_die "no ${dirs[*]} in $pkg"; }
     mkdir -p "$dir/modules/$kver"
     for m in $VMT_MODULES; do
         local src=$tmp/lib/modules/$kver/$m out=$dir/modules/$kver/$(basename "$m")

@@ -148,14 +148,32 @@ static __always_inline bool bw_creds_overridden(void)
 	return BPF_CORE_READ(task, cred) != BPF_CORE_READ(task, real_cred);
 }
 
-/* The verdict at one end for column bit `access`. */
+/* bw_file_change's `access`, besides BW_ACCESS_* bits: decide each end
+ * also as the directory above everything below it — its own tree key — as
+ * a mount on it or an unmount of it changes its whole tree (mounts.bpf.c). */
+#define BW_ACCESS_AS_TREE 0x100u
+
+/* The tree key of the directory `d` (a prefix rule on it) into `found`:
+ * 1 when there is one. Mounts are rare: no directory filter. */
+static __always_inline int bw_tree_key(struct dentry *d, __u32 slot, struct bw_path_rule *found)
+{
+	__u64 ino = BPF_CORE_READ(d, d_inode, i_ino);
+	__u32 dev = BPF_CORE_READ(d, d_sb, s_dev);
+
+	return ino && bw_level_key(slot | BW_LEVEL_DIR_ONLY, dev, ino, 0, found);
+}
+
+/* The verdict at one end for column bits `access`. */
 static __always_inline int bw_decide_end(const struct bw_policy_set *set, __u32 slot, __u64 in,
 					 const struct bw_end *e, __u32 access, struct bw_walk *walk,
 					 struct bw_outcome *o)
 {
-	struct bw_path_query q = { .in = in, .slot = slot, .access = access };
+	struct bw_path_query q = { .in = in, .slot = slot, .access = access & ~BW_ACCESS_AS_TREE };
 
-	q.end = bw_walk_dentry(e->d, e->mnt, slot, walk);
+	if ((access & BW_ACCESS_AS_TREE) && bw_tree_key(e->d, slot, &walk->found))
+		q.end = BW_WALK_FOUND;
+	else
+		q.end = bw_walk_dentry(e->d, e->mnt, slot, walk);
 	if (q.end == BW_WALK_ROOT && !e->mnt && !bw_creds_overridden()) {
 		/* No mount known: the walk stopped at its filesystem's root,
 		 * above which a rule could decide: fail closed. */

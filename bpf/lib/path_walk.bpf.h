@@ -23,7 +23,14 @@ enum bw_walk_end {
 	BW_WALK_FOUND,
 	BW_WALK_ROOT,                /* reached "/" without a key */
 	BW_WALK_TOO_DEEP,
+	BW_WALK_DISCONNECTED,        /* a dentry with no path to its mount's root */
 };
+
+/* DCACHE_DISCONNECTED (include/linux/dcache.h): BIT(5) in 6.1 and 6.12. A
+ * dentry the kernel made from a file handle (open_by_handle_at, an NFS
+ * export) before it knew the file's directory: its own root, though not
+ * its filesystem's. d_alloc_pseudo's (pipes, memfds) do not carry it. */
+#define BW_DCACHE_DISCONNECTED 0x20u
 
 /* Could the directory (dev, ino) have an ANCESTOR key? "No" is certain
  * (the compiler sets both bits of every such key: abi.h), and costs a
@@ -55,7 +62,7 @@ bw_lookup_level(void *inodes, void *names, void *shorts, __u32 dev, __u64 parent
 	/* Only names of this level's role: a directory holding exact rules'
 	 * files costs nothing to a walk passing through it. */
 	dir = bpf_map_lookup_elem(inodes, &key);
-	if (!dir || !(dir->flags & (self ? BW_ENTRY_NAMED_FILES : BW_ENTRY_NAMED_TREES)))
+	if (!dir || !child || !(dir->flags & (self ? BW_ENTRY_NAMED_FILES : BW_ENTRY_NAMED_TREES)))
 		return dir;
 	if (shorts) {
 		__builtin_memset(&sk, 0, sizeof(sk));
@@ -98,7 +105,7 @@ struct bw_walk {
 		struct dentry *d;    /* the current level, within the file's filesystem */
 		__u64 md;            /* above it: struct dentry * of the current level */
 	};
-	__u64 mnt;                   /* above it: struct mount * (probe reads) */
+	__u64 mnt;                   /* within it: the mount's root dentry; above: struct mount * (probe reads) */
 	/* The slot's policy set (its directory filter), looked up once per
 	 * walk: the verifier tracks a pointer spilled to the caller's stack,
 	 * which the callbacks read through their context. The rule maps are
@@ -117,6 +124,7 @@ struct bw_walk {
  * first (the entry itself: names of role self). Five arguments at most. */
 #define BW_LEVEL_SLOT 0xffu
 #define BW_LEVEL_SELF 0x100u
+#define BW_LEVEL_DIR_ONLY 0x200u     /* the directory's own key only, no name below it */
 
 /* The key of the directory `parent_ino` on `dev` holding the entry at
  * `name` (a kernel address), in the rule maps of the slot `at` names, copied into
@@ -125,6 +133,7 @@ struct bw_walk {
  * and the copy are verified once per program, not once per pass of the
  * verifier over each walk callback (issue 14). */
 extern int bw_level_key(__u32 at, __u32 dev, __u64 parent_ino, __u64 name, struct bw_path_rule *found);
+
 
 /* One level: true (and w->found set) when a key decides. */
 static __always_inline bool bw_level(struct bw_walk *w, __u64 parent_ino, const unsigned char *name)
@@ -142,7 +151,15 @@ static long bw_dentry_step(__u32 i, struct bw_walk *w)
 	struct dentry *d = w->d, *parent = d->d_parent;
 
 	if (!parent || parent == d) {
+		/* A root that is not its mount's (w->mnt, until the walk leaves
+		 * the file's filesystem): a dentry the kernel made from a file
+		 * handle (open_by_handle_at, an NFS export) before it knew the
+		 * file's directory. No rule can be found for it. Kernel threads
+		 * (no mm: nfsd) decide as before: no process asked, and failing
+		 * closed there would stop an NFS server. */
 		w->end = BW_WALK_ROOT;
+		if ((d->d_flags & BW_DCACHE_DISCONNECTED) && (__u64)d != w->mnt && bpf_get_current_task_btf()->mm)
+			w->end = BW_WALK_DISCONNECTED;
 		return 1;
 	}
 	if (bw_level(w, parent->d_inode->i_ino, d->d_name.name)) {
@@ -174,6 +191,22 @@ static long bw_mount_step(__u32 i, struct bw_walk *w)
 		w->md = (__u64)d;
 		w->mnt = (__u64)up;
 		w->dev = BPF_CORE_READ(d, d_sb, s_dev);
+		/* The walk came from below the mount's root: the directory the
+		 * mount covers holds it now, so that directory's own key
+		 * decides too (a tree rule on a directory something was
+		 * mounted over, since the rule was compiled: issue 15). Its
+		 * names are not consulted: the mount's entries are not its.
+		 * An entry that is the mount's root itself is decided by the
+		 * mount point's name, at the next level, as before. */
+		if (!w->self) {
+			__u64 ino = BPF_CORE_READ(d, d_inode, i_ino);
+
+			if (bw_dir_maybe(w->set, w->dev, ino) &&
+			    bw_level_key(w->slot | BW_LEVEL_DIR_ONLY, w->dev, ino, 0, &w->found)) {
+				w->end = BW_WALK_FOUND;
+				return 1;
+			}
+		}
 		return 0;
 	}
 	if (bw_level(w, BPF_CORE_READ(parent, d_inode, i_ino), BPF_CORE_READ(d, d_name.name))) {
@@ -202,10 +235,12 @@ static __always_inline enum bw_walk_end bw_walk_dentry(struct dentry *dentry, st
 	w->d = dentry;
 	w->dev = dentry->d_sb->s_dev;
 	w->self = 1;
+	w->mnt = (__u64)BPF_CORE_READ(mnt, mnt_root);  /* 0 when the mount is not known */
 	w->end = BW_WALK_TOO_DEEP;
 	levels = bpf_loop(BW_WALK_MAX_DEPTH, bw_dentry_step, w, 0);
 	if (w->end != BW_WALK_ROOT)
 		return w->end;  /* found, or too deep (or bpf_loop refused: fail closed) */
+
 
 	/* At the filesystem's root (w->d): when its mount is the topmost one,
 	 * the walk has reached "/" (as bw_mount_step's first step would find). */

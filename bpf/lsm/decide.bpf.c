@@ -54,6 +54,8 @@ __noinline int bw_level_key(__u32 at, __u32 dev, __u64 parent_ino, __u64 name, s
 		}
 		return 1;
 	}
+	if (at & BW_LEVEL_DIR_ONLY)
+		name = 0;
 	r = bw_lookup_level(inodes, names, bpf_map_lookup_elem(&short_name_rules, &slot), dev, parent_ino,
 			    (const unsigned char *)name, at & BW_LEVEL_SELF);
 	if (!r)
@@ -106,9 +108,17 @@ __noinline int bw_decide_path(const struct bw_path_query *q, struct bw_path_rule
 	if (!set)
 		return BW_VERDICT_ALLOW;
 	if (q->end != BW_WALK_FOUND) {
+		/* No key can be found: fail closed, for every policy in scope
+		 * that could decide the column (docs/decisions/016). */
+		bool closed = q->end == BW_WALK_TOO_DEEP || q->end == BW_WALK_DISCONNECTED;
+
 		if (q->end == BW_WALK_TOO_DEEP)
 			bw_count(BW_STAT_WALK_TOO_DEEP);
-		bw_fallback_rule(set, q->end == BW_WALK_TOO_DEEP, found);
+		if (q->end == BW_WALK_DISCONNECTED)
+			bw_count(BW_STAT_WALK_DISCONNECTED);
+		bw_fallback_rule(set, closed, found);
+		if (q->end == BW_WALK_DISCONNECTED)
+			found->entry = BW_ENTRY_DISCONNECTED;
 	}
 	b = q->fileless ? bw_fileless_rule(set, found) : bw_hardlink_backstop(&q->inode, slot);
 	bw_decide(set, q->in, found, b, q->access, o);

@@ -101,7 +101,19 @@ const bw_path_rule* Evaluator::walk(const FileObject& object, bool& too_deep) co
         if (i >= object.steps.size()) break;  // malformed description: treat as root
         const WalkStep& step = object.steps[i];
         if (step.kind == WalkStep::Kind::root) return nullptr;
-        if (step.kind == WalkStep::Kind::cross) continue;
+        if (step.kind == WalkStep::Kind::cross) {
+            // From below the mount's root, the directory it covers holds
+            // the entry: its own key decides, its names do not (as
+            // bw_mount_step). Unknown (0) where only paths are known.
+            if (self || !step.parent_ino) continue;
+            bw_inode_key key{};
+            key.ino = step.parent_ino;
+            key.dev = step.parent_dev;
+            key.role = BW_ROLE_ANCESTOR;
+            auto dir = inodes_.find(raw(key));
+            if (dir != inodes_.end()) return &image_.inode_rules[dir->second].value;
+            continue;
+        }
         bw_inode_key key{};
         key.ino = step.parent_ino;
         key.dev = step.parent_dev;

@@ -54,6 +54,8 @@ struct Destination {
 struct WalkStep {
     enum class Kind : uint8_t { lookup, cross, root } kind = Kind::lookup;
     std::string child_name;       // lookup: name of the dentry below parent
+    // lookup: the directory holding child_name; cross: the directory the
+    // mount covers (0 when not known: paths show the mounted root only).
     uint32_t parent_dev = 0;
     uint64_t parent_ino = 0;
 };

@@ -149,7 +149,7 @@ bool EventDecoder::decode_exec(const bw_exec_event& e, std::string& out)
     }
     if (h.flags & BW_EVENT_FILELESS) line.field("fileless", true);
     if (h.flags & BW_EVENT_PATH_NAME_ONLY) line.field("path_name_only", true);
-    if (h.entry == BW_ENTRY_TOO_DEEP) line.field("reason", "path deeper than the walk limit (fail-closed)");
+    if (const char* why = fail_closed_reason(h.entry)) line.field("reason", why);
     if (h.flags & BW_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);
     line.end();
     ++counters_.events;

@@ -76,6 +76,9 @@ const char* kind_name(uint32_t kind);      // enum bw_kind: "file", "exec", "con
 std::string access_name(uint32_t access);  // "read", "write", "read,write" (compile/columns.hpp)
 const char* file_op_name(uint32_t op);     // enum bw_file_op: "open", "create", ...
 const char* file_call_name(uint32_t call); // enum bw_file_call: "mknod", "unlink", ...
+// The "reason" of a verdict decided fail-closed at entry number `entry`
+// (BW_ENTRY_TOO_DEEP, _NO_MOUNT, _DISCONNECTED); nullptr for any other.
+const char* fail_closed_reason(uint32_t entry);
 // bw_tamper_event.mode (PTRACE_MODE_* bits): "attach" or "read"; and whose
 // credentials the kernel checked: "fs" (a /proc/PID file, mostly), "real"
 // (a syscall: ptrace, process_vm_readv, pidfd_getfd, kcmp), "unknown".

@@ -13,11 +13,20 @@ std::string_view bounded(const char* s, size_t max)
     return std::string_view(s, strnlen(s, max));
 }
 
+// Operations with a second end: rename, link, and move_mount of an
+// attached mount (`path` the mount moved, `target` where it goes; a
+// detached mount's move has only `path`, where it is attached).
+bool has_target(uint32_t op, uint32_t call, const char* target)
+{
+    return op == BW_OP_RENAME || op == BW_OP_LINK || (call == BW_FCALL_MOVE_MOUNT && target[0]);
+}
+
 }  // namespace
 
 const char* file_op_name(uint32_t op)
 {
-    static const char* names[] = {"open", "create", "delete", "rename", "link", "truncate", "metadata"};
+    static const char* names[] = {"open", "create", "delete", "rename", "link", "truncate", "metadata", "mount"};
+    static_assert(sizeof(names) / sizeof(names[0]) == BW_OP_MOUNT + 1);
     return op < sizeof(names) / sizeof(names[0]) ? names[op] : "unknown";
 }
 
@@ -25,9 +34,19 @@ const char* file_call_name(uint32_t call)
 {
     static const char* names[] = {"open",   "mknod",  "mkdir",    "symlink", "unlink",   "rmdir",
                                   "rename", "exchange", "link",   "truncate", "chmod",   "chown",
-                                  "setxattr", "removexattr", "utimes"};
+                                  "setxattr", "removexattr", "utimes", "mount", "move_mount", "umount"};
     static_assert(sizeof(names) / sizeof(names[0]) == BW_NR_FCALLS);
     return call < BW_NR_FCALLS ? names[call] : "unknown";
+}
+
+const char* fail_closed_reason(uint32_t entry)
+{
+    switch (entry) {
+    case BW_ENTRY_TOO_DEEP: return "path deeper than the walk limit (fail-closed)";
+    case BW_ENTRY_NO_MOUNT: return "its filesystem is mounted more often than bulwark follows (fail-closed)";
+    case BW_ENTRY_DISCONNECTED: return "opened by a file handle, with no path to its mount's root (fail-closed)";
+    default: return nullptr;
+    }
 }
 
 const char* bpf_call_name(uint32_t cmd)
@@ -74,12 +93,10 @@ bool EventDecoder::decode_file(const bw_file_event& e, std::string& out)
     line.field("op", file_op_name(e.op));
     if (e.op != BW_OP_OPEN) line.field("call", file_call_name(e.call));
     line.field("path", bounded(e.path, sizeof(e.path))).field("access", access_name(e.access));
-    if (e.op == BW_OP_RENAME || e.op == BW_OP_LINK) line.field("target", bounded(e.target, sizeof(e.target)));
+    if (has_target(e.op, e.call, e.target)) line.field("target", bounded(e.target, sizeof(e.target)));
     if (h.flags & BW_EVENT_REFER)
         line.field("reason", "the file would leave a denial behind (a rule at its old name, none at its new one)");
-    if (h.entry == BW_ENTRY_TOO_DEEP) line.field("reason", "path deeper than the walk limit (fail-closed)");
-    if (h.entry == BW_ENTRY_NO_MOUNT)
-        line.field("reason", "its filesystem is mounted more often than bulwark follows (fail-closed)");
+    if (const char* why = fail_closed_reason(h.entry)) line.field("reason", why);
     if (h.flags & BW_EVENT_PATH_TRUNCATED) line.field("path_truncated", true);
     if (h.flags & BW_EVENT_TARGET_TRUNCATED) line.field("target_truncated", true);
     line.end();
@@ -128,7 +145,7 @@ bool EventDecoder::decode_tamper(const bw_tamper_event& e, std::string& out)
             .field("call", file_call_name(e.call))
             .field("object", what)
             .field("path", bounded(e.path, sizeof(e.path)));
-        if (e.file_op == BW_OP_RENAME || e.file_op == BW_OP_LINK)
+        if (has_target(e.file_op, e.call, e.target))
             line.field("target", bounded(e.target, sizeof(e.target)));
         break;
     }

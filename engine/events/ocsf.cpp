@@ -181,7 +181,7 @@ Activity file_activity(const std::string& op)
     if (op == "rename") return {5, "Rename"};
     if (op == "truncate") return {3, "Update"};
     if (op == "metadata") return {6, "Set Attributes"};
-    if (op == "link") return {99, "Other"};
+    if (op == "link" || op == "mount") return {99, "Other"};
     return {14, "Open"};
 }
 

@@ -1,7 +1,9 @@
 // Ways out of a policy's scope that bulwark does not close yet. Leaving a
 // cgroup, changing uids and exec'ing another program take nothing away
-// (sticky scope, docs/decisions/012-sticky-scope.md); mounts over a
-// protected path and file handles are not decided. One warning at the
+// (sticky scope, docs/decisions/012-sticky-scope.md); mounts over protected
+// paths and file handles are decided (docs/decisions/016). What is left:
+// a root process in the scope asking one out of it to act for it, and the
+// fallback backends, where none of this holds. One warning at the
 // policy's [scope], so an operator who relies on the scope to confine a
 // service knows what holds.
 #include "lint/checks.hpp"
@@ -32,14 +34,15 @@ bool denies_anything(const Policy& p)
 void scope_checks(Context& ctx)
 {
     for (const Policy& p : ctx.policies) {
-        // A global policy has no scope to leave; mounts and file handles
-        // are named for scoped ones, which exist to confine a service.
+        // A global policy has no scope to leave; the ways out are named
+        // for scoped ones, which exist to confine a service.
         if (p.mode != Mode::enforce || !p.scope.present || !denies_anything(p)) continue;
         if (p.scope.present && denies_files(p) && scope_may_hold_root(p, ctx.machine)) {
-            ctx.out.warning(p.scope.pos, "policy " + p.name + " denies file access to processes that may be root: one with "
-                                "CAP_SYS_ADMIN can mount over a protected path in its own mount namespace, and "
-                                "open_by_handle_at (CAP_DAC_READ_SEARCH) opens a file without the path walk; "
-                                "neither is decided in this version of bulwark");
+            ctx.out.warning(p.scope.pos, "policy " + p.name + " denies file access to processes that may be root: one can "
+                                "still ask a process out of the scope to act for it (ptrace or process_vm_writev "
+                                "into it, systemd-run, a cron or at job), and where the fanotify backend decides "
+                                "(kernels without BPF-LSM) the scope does not stick and mounts and file handles are "
+                                "not decided; none of this is decided in this version of bulwark");
         }
     }
 }

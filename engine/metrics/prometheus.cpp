@@ -143,6 +143,8 @@ std::string render_prometheus(const MetricsSnapshot& s)
     x.sample("bulwark_monitor_kill_failed_total", "", k(BW_STAT_MON_KILL_FAILED));
     x.family("bulwark_fail_closed_total", "counter", "Operations denied because they could not be decided.");
     x.sample("bulwark_fail_closed_total", label("reason", "walk_too_deep"), k(BW_STAT_WALK_TOO_DEEP));
+    x.sample("bulwark_fail_closed_total", label("reason", "walk_no_mount"), k(BW_STAT_WALK_NO_MOUNT));
+    x.sample("bulwark_fail_closed_total", label("reason", "walk_disconnected"), k(BW_STAT_WALK_DISCONNECTED));
     x.family("bulwark_map_missing_total", "counter", "Hook runs that found no live policy map.");
     x.sample("bulwark_map_missing_total", "", k(BW_STAT_MAP_MISSING));
     x.family("bulwark_rule_hits_full_total", "counter",

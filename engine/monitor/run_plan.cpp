@@ -20,8 +20,12 @@ void add_lsm(RunPlan& plan, RuleKind k, const MapImage& image)
     if (k == RuleKind::file) {
         p.push_back("file_open");
         const bw_policy_set& set = image.policy_set;
-        for (const FileHook& h : kFileHooks)
-            if (set.can_deny[h.column] | set.can_audit[h.column]) p.push_back(h.hook);
+        for (const FileHook& h : kFileHooks) {
+            uint64_t decided = 0;
+            for (uint32_t c = 0; c < BW_NR_COLUMNS; ++c)
+                if (h.access & (1u << c)) decided |= set.can_deny[c] | set.can_audit[c];
+            if (decided) p.push_back(h.hook);
+        }
     }
     if (k == RuleKind::exec) p.insert(p.end(), {"bprm_check_security", "mmap_file", "file_mprotect"});
     if (k == RuleKind::connect) p.insert(p.end(), {"socket_connect", "socket_sendmsg"});
@@ -68,14 +72,16 @@ void note_unseen(RunPlan& plan, const Policy& p, Mode mode, bool files, bool exe
 const char* const kStickyScopeHooks[3] = {"task_alloc", "bprm_creds_for_exec", "task_fix_setuid"};
 const char* const kSelfProtectHooks[5] = {"task_kill", "ptrace_access_check", "bpf_map", "bpf_prog", "bpf"};
 
-const FileHook kFileHooks[14] = {
-    {BW_COL_WRITE, "path_truncate", true},       {BW_COL_WRITE, "file_truncate", false},
-    {BW_COL_CREATE, "path_mknod", true},         {BW_COL_CREATE, "path_mkdir", true},
-    {BW_COL_CREATE, "path_symlink", true},       {BW_COL_DELETE, "path_unlink", true},
-    {BW_COL_DELETE, "path_rmdir", true},         {BW_COL_RENAME, "path_rename", true},
-    {BW_COL_RENAME, "path_link", true},          {BW_COL_METADATA, "path_chmod", true},
-    {BW_COL_METADATA, "path_chown", true},       {BW_COL_METADATA, "inode_setxattr", true},
-    {BW_COL_METADATA, "inode_removexattr", true}, {BW_COL_METADATA, "inode_setattr", true},
+const FileHook kFileHooks[17] = {
+    {BW_ACCESS_WRITE, "path_truncate", true},       {BW_ACCESS_WRITE, "file_truncate", false},
+    {BW_ACCESS_CREATE, "path_mknod", true},         {BW_ACCESS_CREATE, "path_mkdir", true},
+    {BW_ACCESS_CREATE, "path_symlink", true},       {BW_ACCESS_DELETE, "path_unlink", true},
+    {BW_ACCESS_DELETE, "path_rmdir", true},         {BW_ACCESS_RENAME, "path_rename", true},
+    {BW_ACCESS_RENAME, "path_link", true},          {BW_ACCESS_METADATA, "path_chmod", true},
+    {BW_ACCESS_METADATA, "path_chown", true},       {BW_ACCESS_METADATA, "inode_setxattr", true},
+    {BW_ACCESS_METADATA, "inode_removexattr", true}, {BW_ACCESS_METADATA, "inode_setattr", true},
+    {BW_ACCESS_TREE_CHANGE, "sb_mount", true},      {BW_ACCESS_TREE_CHANGE, "move_mount", true},
+    {BW_ACCESS_TREE_CHANGE, "sb_umount", true},
 };
 
 std::vector<std::string> required_missing(const RunPlan& plan, const std::function<bool(const std::string&)>& exists)

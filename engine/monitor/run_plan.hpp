@@ -40,18 +40,21 @@ struct RunPlan {
     std::string mode;
 };
 
-// The hooks of [[file]] rights beyond opening (bpf/lsm/file_ops.bpf.c), by
-// the column they decide. `required`: a set whose policies decide the
-// column is refused on a kernel without the hook; file_truncate is not
-// (6.1 has none, and path_truncate decides ftruncate and O_TRUNC there).
-// inode_setattr (utimes) is required: every kernel with BPF-LSM has it,
-// and without it a set that denies metadata would let times change.
+// The hooks of [[file]] rights beyond opening (bpf/lsm/file_ops.bpf.c,
+// bpf/lsm/mounts.bpf.c), by the columns they decide (BW_ACCESS_* bits: a
+// hook is loaded when a policy can decide any of them). `required`: a set
+// whose policies decide the column is refused on a kernel without the
+// hook; file_truncate is not (6.1 has none, and path_truncate decides
+// ftruncate and O_TRUNC there). inode_setattr (utimes) is required: every
+// kernel with BPF-LSM has it, and without it a set that denies metadata
+// would let times change. The mount hooks decide every right that keeps a
+// tree as it is (docs/decisions/016-mounts-and-handles.md).
 struct FileHook {
-    uint32_t column;
+    uint32_t access;
     const char* hook;
     bool required;
 };
-extern const FileHook kFileHooks[14];
+extern const FileHook kFileHooks[17];
 
 // The LSM hooks that mark what a process has been, for sticky scope
 // (bpf/lsm/sticky_scope.bpf.c; its cgroup-move tracepoint is not an LSM

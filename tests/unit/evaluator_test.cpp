@@ -955,6 +955,38 @@ TEST_CASE("mount crossing: a rule above a mount point covers the files below it"
     }
 }
 
+// A mount made over a protected directory after the rules were compiled
+// (by a process out of scope, or in another mount namespace): the walk
+// from below the mount's root consults the covered directory's own key
+// (bw_mount_step), so the tree rule keeps deciding what the path leads to.
+TEST_CASE("mount crossing: a tree rule on a directory something is mounted over keeps deciding")
+{
+    auto sys = machine();
+    sys.mkdirs("/srv/secret");
+    sys.touch("/srv/secret/key");
+    sys.mkdirs("/srv/open");
+    PolicyBuilder p("p");
+    p.deny({"/srv/secret/"});
+    Compiled c({p}, sys);
+    sys.mount("/srv/secret", mkdev(0, 70));
+    sys.touch("/srv/secret/planted");
+    sys.mkdirs("/srv/secret/sub");
+    sys.touch("/srv/secret/sub/deeper");
+    const FileObject obj = sys.open("/srv/secret/planted");
+    REQUIRE(has_cross(obj));
+    CHECK(verdict(open_as(c, sys, "/srv/secret/planted", R)) == "deny");
+    CHECK(verdict(open_as(c, sys, "/srv/secret/sub/deeper", R)) == "deny");
+    auto o = open_as(c, sys, "/srv/secret/planted", R);
+    CHECK(o.entry == entry_for(c.image(), "/srv/secret/", BW_ROLE_ANCESTOR));
+    // The mount's root itself is the directory, not below it: a tree rule
+    // covers what is below its directory only.
+    CHECK(verdict(open_as(c, sys, "/srv/secret", R)) == "allow");
+    // A mount over a directory no rule names decides nothing.
+    sys.mount("/srv/open", mkdev(0, 71));
+    sys.touch("/srv/open/f");
+    CHECK(verdict(open_as(c, sys, "/srv/open/f", R)) == "allow");
+}
+
 TEST_CASE("mount crossing: a tree that does not exist yet on a mounted filesystem")
 {
     auto sys = machine();

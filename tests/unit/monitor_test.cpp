@@ -112,11 +112,13 @@ std::string rule_at(const MapImage& image, const std::optional<MonitorHit>& h)
 
 constexpr uint64_t kAll = ~0ull;
 
-// file_open, then every hook of bpf/lsm/file_ops.bpf.c in kFileHooks order.
+// file_open, then every hook of bpf/lsm/file_ops.bpf.c and mounts.bpf.c in
+// kFileHooks order.
 const std::vector<std::string> kEveryFileHook = {
-    "file_open",  "path_truncate", "file_truncate", "path_mknod",     "path_mkdir",
-    "path_symlink", "path_unlink", "path_rmdir",    "path_rename",    "path_link",
-    "path_chmod", "path_chown",    "inode_setxattr", "inode_removexattr", "inode_setattr"};
+    "file_open",  "path_truncate", "file_truncate",  "path_mknod",        "path_mkdir",
+    "path_symlink", "path_unlink", "path_rmdir",     "path_rename",       "path_link",
+    "path_chmod", "path_chown",    "inode_setxattr", "inode_removexattr", "inode_setattr",
+    "sb_mount",   "move_mount",    "sb_umount"};
 
 // The hooks of `kinds`, then the sticky-scope and self-protection hooks
 // every enforce object loads.
@@ -652,7 +654,14 @@ TEST_CASE("run plan: the file hooks of the rights a set decides")
                                "access = [\"metadata\"]\naction = \"deny\"\n"});
     CHECK(plan_run(meta.policies, meta.image()).programs ==
           with_sticky({"file_open", "path_chmod", "path_chown", "inode_setxattr", "inode_removexattr",
-                       "inode_setattr"}));
+                       "inode_setattr", "sb_mount", "move_mount", "sb_umount"}));
+    // read alone: a mount over the tree does not let anything be read.
+    // delete alone: a mount over the tree hides its names, so the mount
+    // hooks come with it.
+    auto del = compile_texts({"[policy]\nname = \"d\"\n[[file]]\nprefixes = [\"/etc/ssh/\"]\n"
+                              "access = [\"delete\"]\naction = \"deny\"\n"});
+    CHECK(plan_run(del.policies, del.image()).programs ==
+          with_sticky({"file_open", "path_unlink", "path_rmdir", "sb_mount", "move_mount", "sb_umount"}));
 }
 
 TEST_CASE("run plan: a hook this kernel lacks is refused unless optional")
@@ -811,6 +820,47 @@ TEST_CASE("decoder: a change of times is op \"metadata\", call \"utimes\" (bpf/l
     CHECK(std::string(file_call_name(BW_FCALL_UTIMES)) == "utimes");
     CHECK(std::string(file_call_name(BW_FCALL_CHMOD)) == "chmod");
     CHECK(std::string(file_call_name(BW_NR_FCALLS)) == "unknown");
+}
+
+TEST_CASE("decoder: mounts are op \"mount\"; a move_mount names both ends; a fail-closed handle says why")
+{
+    DecodeFixture f;
+    bw_file_event e{};
+    e.h.kind = BW_KIND_FILE;
+    e.h.verdict = BW_VERDICT_DENY;
+    e.h.generation = 1;
+    e.h.policy = BW_POLICY_NONE;
+    e.h.entry = BW_ENTRY_NONE;
+    e.op = BW_OP_MOUNT;
+    e.call = BW_FCALL_MOVE_MOUNT;
+    e.access = BW_ACCESS_CREATE;
+    std::strcpy(e.path, "/srv/data");
+    std::strcpy(e.target, "/etc/cron.d");
+    CHECK(f.decode(e).find(R"("op":"mount","call":"move_mount","path":"/srv/data","access":"create","target":"/etc/cron.d")") !=
+          std::string::npos);
+    // A detached mount (fsmount, open_tree): only where it is attached.
+    e.target[0] = '\0';
+    std::strcpy(e.path, "/etc/cron.d");
+    std::string line = f.decode(e);
+    CHECK(line.find(R"("call":"move_mount","path":"/etc/cron.d","access":"create"})") != std::string::npos);
+    e.call = BW_FCALL_UMOUNT;
+    CHECK(f.decode(e).find(R"("op":"mount","call":"umount","path":"/etc/cron.d")") != std::string::npos);
+    e.call = BW_FCALL_MOUNT;
+    CHECK(f.decode(e).find(R"("call":"mount")") != std::string::npos);
+
+    bw_file_event h{};
+    h.h.kind = BW_KIND_FILE;
+    h.h.verdict = BW_VERDICT_DENY;
+    h.h.generation = 1;
+    h.h.policy = BW_POLICY_NONE;
+    h.h.entry = BW_ENTRY_DISCONNECTED;
+    h.op = BW_OP_OPEN;
+    h.access = BW_ACCESS_READ;
+    line = f.decode(h);
+    CHECK(line.find(R"x("reason":"opened by a file handle, with no path to its mount's root (fail-closed)")x") !=
+          std::string::npos);
+    CHECK(std::string(fail_closed_reason(BW_ENTRY_TOO_DEEP)).find("walk limit") != std::string::npos);
+    CHECK(fail_closed_reason(0) == nullptr);
 }
 
 TEST_CASE("decoder: a record of an older generation names that generation's rule")

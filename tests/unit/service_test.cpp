@@ -253,7 +253,7 @@ TEST_CASE("stats and lost lines: every field, in order, valid JSON")
     for (const auto& [k, _] : v->members()) keys.push_back(k);
     CHECK(keys == std::vector<std::string>{"type", "time", "generation", "events", "malformed", "lost", "deny_lost",
                                            "denied", "would_deny", "audited", "exec_denied", "connect_denied",
-                                           "tamper_denied", "walk_too_deep", "map_missing", "rule_hits_full", "monitor_events", "suppressed",
+                                           "tamper_denied", "walk_too_deep", "walk_no_mount", "walk_disconnected", "map_missing", "rule_hits_full", "monitor_events", "suppressed",
                                            "unresolved", "killed", "kill_failed", "written", "sink_lost",
                                            "sink_deny_lost"});
     CHECK(v->str("time") == "2025-11-24T16:00:00.123456789Z");

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -868,6 +869,19 @@ Json final_stats(const Bulwark& bw) {
         if (auto j = Json::parse(l); j && j->str("type") == "stats") last = *j;
     if (!last) fail("no stats line after stop");
     return *last;
+}
+
+void load_module(const std::string& name, const std::function<bool()>& present) {
+    if (present()) return;
+    utsname u{};
+    uname(&u);
+    const std::string ko = cat("/lib/modules/", u.release, "/", name, ".ko");
+    int fd = open(ko.c_str(), O_RDONLY | O_CLOEXEC);
+    require(fd >= 0, "open(", ko, "): ", errno_name(errno), " (vm-tests/lib.sh vmt_fetch_modules)");
+    long rc = syscall(SYS_finit_module, fd, "", 0);
+    int e = errno;
+    close(fd);
+    require(rc == 0 || e == EEXIST, "finit_module(", ko, "): ", errno_name(e));
 }
 
 }  // namespace guest

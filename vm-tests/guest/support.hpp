@@ -252,6 +252,12 @@ struct Fixture {
     void no_event_for(Bulwark& bw, const std::string& what, bool audit = false) const;
 };
 
+// ---- the guest kernel -------------------------------------------------------
+
+// Loads /lib/modules/<uname -r>/NAME.ko (vm-tests/lib.sh vmt_fetch_modules
+// puts it in the initramfs) unless `present` says it is there already.
+void load_module(const std::string& name, const std::function<bool()>& present);
+
 // ---- forked helpers ---------------------------------------------------------
 
 struct ChildResult {

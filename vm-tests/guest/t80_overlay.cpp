@@ -12,8 +12,6 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,19 +33,9 @@ bool exists(const std::string& path) {
     return lstat(path.c_str(), &st) == 0;
 }
 
-// overlayfs is a module in Debian's cloud kernels: vm-tests/lib.sh puts it
-// in the initramfs at /lib/modules/<uname -r>/overlay.ko.
+// overlayfs is a module in Debian's cloud kernels.
 void load_overlayfs() {
-    if (read_file("/proc/filesystems").find("\toverlay\n") != std::string::npos) return;
-    utsname u{};
-    uname(&u);
-    const std::string ko = cat("/lib/modules/", u.release, "/overlay.ko");
-    int fd = open(ko.c_str(), O_RDONLY | O_CLOEXEC);
-    require(fd >= 0, "open(", ko, "): ", errno_name(errno), " (vm-tests/lib.sh vmt_fetch_modules)");
-    long rc = syscall(SYS_finit_module, fd, "", 0);
-    int e = errno;
-    close(fd);
-    require(rc == 0 || e == EEXIST, "finit_module(", ko, "): ", errno_name(e));
+    load_module("overlay", [] { return read_file("/proc/filesystems").find("\toverlay\n") != std::string::npos; });
 }
 
 // lower/ in the test's directory; upper/ and work/ beside it (one tmpfs:

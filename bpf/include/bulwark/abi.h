@@ -37,6 +37,7 @@ enum bw_limits {
 #define BW_ENTRY_NONE 0xffffffffu      /* no rule matched: the default decided */
 #define BW_ENTRY_TOO_DEEP 0xfffffffeu  /* walk exceeded BW_WALK_MAX_DEPTH */
 #define BW_ENTRY_NO_MOUNT 0xfffffffdu  /* an inode hook could not tell the file's mount (fail-closed) */
+#define BW_ENTRY_DISCONNECTED 0xfffffffcu /* a dentry with no path to its mount's root (fail-closed) */
 #define BW_POLICY_NONE 0xffffffffu
 
 /* ---- what is being decided ------------------------------------------ */
@@ -310,6 +311,10 @@ struct bw_task_marks {
 #define BW_ACCESS_DELETE   0x20u
 #define BW_ACCESS_RENAME   0x40u
 #define BW_ACCESS_METADATA 0x80u
+/* What a mount on, a move of or an unmount of a path decides there: every
+ * right that keeps a tree as it is (docs/decisions/016-mounts-and-handles.md). */
+#define BW_ACCESS_TREE_CHANGE (BW_ACCESS_WRITE | BW_ACCESS_CREATE | BW_ACCESS_DELETE | BW_ACCESS_RENAME | \
+			       BW_ACCESS_METADATA)
 
 /* What a file event is about (bw_file_event.op): the "op" field. */
 enum bw_file_op {
@@ -320,6 +325,7 @@ enum bw_file_op {
 	BW_OP_LINK = 4,
 	BW_OP_TRUNCATE = 5,
 	BW_OP_METADATA = 6,
+	BW_OP_MOUNT = 7,             /* a mount on, a move of or an unmount of the path */
 };
 
 /* The call behind it (bw_file_event.call): the "call" field. */
@@ -339,7 +345,10 @@ enum bw_file_call {
 	BW_FCALL_SETXATTR = 12,
 	BW_FCALL_REMOVEXATTR = 13,
 	BW_FCALL_UTIMES = 14,
-	BW_NR_FCALLS = 15,
+	BW_FCALL_MOUNT = 15,         /* mount(2): a new mount, MS_BIND or MS_MOVE onto the path */
+	BW_FCALL_MOVE_MOUNT = 16,    /* move_mount(2): both ends (fsmount, open_tree clones) */
+	BW_FCALL_UMOUNT = 17,        /* umount2(2) */
+	BW_NR_FCALLS = 18,
 };
 
 /* Common to every ring buffer record; `kind` says which record follows. */
@@ -469,6 +478,8 @@ enum bw_stat {
 	BW_STAT_WALK_NO_MOUNT,       /* fail-closed: an inode hook's file on a filesystem mounted
 	                              * more than once, above whose root a rule could decide */
 	BW_STAT_RULE_HITS_FULL,      /* a verdict rule_hits had no room for (BW_MAX_RULE_HITS) */
+	BW_STAT_WALK_DISCONNECTED,   /* fail-closed: a dentry with no path to its mount's root
+	                              * (open_by_handle_at, NFS exports) */
 	BW_NR_STATS = 32,            /* room for later counters (monitors) */
 };
 
