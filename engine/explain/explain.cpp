@@ -80,42 +80,90 @@ std::string list_of(const std::vector<Located>& v)
 
 }  // namespace
 
-std::string scope_why(const Policy& p, const SystemView& system, const Subject& s)
+ScopeHold scope_hold(const Policy& p, const SystemView& system, const Subject& s, uint32_t full)
 {
+    ScopeHold out;
+    const SubjectHistory& h = s.history;
+    // One dimension: held now, or by what it was (`was`: the key of the
+    // policy's that the history matched), or because its kind is out of room.
+    auto dimension = [&](bool now, const std::string& was, uint32_t flag, const char* kind) {
+        if (now) return true;
+        if (!was.empty() || (full & flag)) {
+            const std::string by = !was.empty() ? was : std::string("more scoped ") + kind +
+                                                             " before than the kernel has room for";
+            out.before += (out.before.empty() ? "" : ", ") + by;
+            return true;
+        }
+        return false;
+    };
     if (!p.scope.uids.empty()) {
-        bool in = false;
+        bool now = false;
+        std::string was;
         for (const auto& u : p.scope.uids) {
             std::optional<uint32_t> uid;
             if (const auto* n = std::get_if<uint32_t>(&u.value)) uid = *n;
             else uid = system.uid_of_user(std::get<std::string>(u.value));
-            in = in || (uid && *uid == s.uid);
+            if (!uid) continue;
+            now = now || *uid == s.uid;
+            if (was.empty() && std::find(h.uids.begin(), h.uids.end(), *uid) != h.uids.end())
+                was = "uid " + std::to_string(*uid);
         }
-        if (!in) return "uid " + std::to_string(s.uid) + " is not in its [scope] uid (" + uid_list(p.scope, system) + ")";
+        if (!dimension(now, was, BW_MARK_FULL_UID, "uids")) {
+            out.why = "uid " + std::to_string(s.uid) + " is not in its [scope] uid (" + uid_list(p.scope, system) + ")";
+            if (!h.uids.empty()) out.why += ", nor is any uid it had before";
+            return out;
+        }
     }
     if (!p.scope.cgroups.empty()) {
-        bool in = false;
+        bool now = false;
+        std::string was;
         auto mount = system.cgroup2_mount();
         for (const auto& cg : p.scope.cgroups) {
             if (!mount) break;
             auto dir = resolve_cgroup(cg.value, *mount);
             auto id = dir ? system.identify(dir->path) : std::nullopt;
-            in = in || (id && std::find(s.cgroup_ancestors.begin(), s.cgroup_ancestors.end(), id->ino) !=
-                                  s.cgroup_ancestors.end());
+            if (!id) continue;
+            auto holds = [&](const std::vector<uint64_t>& chain) {
+                return std::find(chain.begin(), chain.end(), id->ino) != chain.end();
+            };
+            now = now || holds(s.cgroup_ancestors);
+            // As Evaluator::marks: a cgroup too deep for the kernel's walk marks nothing.
+            for (const auto& chain : h.cgroups)
+                if (was.empty() && chain.size() <= BW_CGROUP_MAX_LEVEL && holds(chain)) was = "cgroup " + cg.value;
         }
-        if (!in) return "the process's cgroup is not in or below its [scope] cgroup (" + list_of(p.scope.cgroups) + ")";
+        if (!dimension(now, was, BW_MARK_FULL_CGROUP, "cgroups")) {
+            out.why = "the process's cgroup is not in or below its [scope] cgroup (" + list_of(p.scope.cgroups) + ")";
+            if (!h.cgroups.empty()) out.why += ", nor was any cgroup it was in before";
+            return out;
+        }
     }
     if (!p.scope.executables.empty()) {
-        bool in = false;
+        bool now = false;
+        std::string was;
         for (const auto& e : p.scope.executables) {
             auto exe = describe_exe(system, e.value);
-            if (!exe || !s.exe) continue;
-            in = in || exe->self == s.exe->self ||
-                 (exe->self.dev == s.exe->self.dev && exe->parent_ino == s.exe->parent_ino && exe->name == s.exe->name);
+            if (!exe) continue;
+            if (s.exe)
+                now = now || exe->self == s.exe->self ||
+                      (exe->self.dev == s.exe->self.dev && exe->parent_ino == s.exe->parent_ino &&
+                       exe->name == s.exe->name);
+            // Programs it ran before count by inode only, as the kernel marks them.
+            for (const auto& x : h.exes)
+                if (was.empty() && x.self.ino == exe->self.ino && x.self.dev == exe->self.dev)
+                    was = "executable " + e.value;
         }
-        if (!in)
-            return "the process's program is not its [scope] executable (" + list_of(p.scope.executables) + ")";
+        if (!dimension(now, was, BW_MARK_FULL_EXE, "programs")) {
+            out.why = "the process's program is not its [scope] executable (" + list_of(p.scope.executables) + ")";
+            if (!h.exes.empty()) out.why += ", nor is any program it ran before";
+            return out;
+        }
     }
-    return "";
+    return out;
+}
+
+std::string scope_why(const Policy& p, const SystemView& system, const Subject& s)
+{
+    return scope_hold(p, system, s, s.history.full).why;
 }
 
 namespace {
@@ -186,7 +234,8 @@ int32_t full_index(const MapImage& image, uint32_t index, TestOp op, size_t k)
 }
 
 PolicyExplanation explain_policy(const std::vector<Policy>& policies, uint32_t index, const MapImage& image,
-                                 const SystemView& system, const ResolvedOp& op, const CompileOptions& options)
+                                 const SystemView& system, const ResolvedOp& op, const CompileOptions& options,
+                                 uint32_t full)
 {
     const Policy& p = policies[index];
     PolicyExplanation pe;
@@ -194,7 +243,9 @@ PolicyExplanation explain_policy(const std::vector<Policy>& policies, uint32_t i
     uint64_t applies = image.policy_set.applies[kind_of(op.op)];
     if (op.op == TestOp::exec) applies |= image.policy_set.applies[BW_KIND_FILE];  // the program is read first
     pe.applies = (applies >> index) & 1;
-    pe.scope_why = scope_why(p, system, op.subject);
+    const ScopeHold hold = scope_hold(p, system, op.subject, full);
+    pe.scope_why = hold.why;
+    pe.scope_before = hold.before;
     pe.in_scope = pe.scope_why.empty();
 
     for (size_t k = 0; k < rule_count(p, op.op); ++k) {
@@ -205,9 +256,13 @@ PolicyExplanation explain_policy(const std::vector<Policy>& policies, uint32_t i
     }
     if (!pe.in_scope) return pe;
 
-    // The policy alone decides exactly as its bit does in the whole set.
+    // The policy alone decides exactly as its bit does in the whole set —
+    // once the whole set's kinds out of room are carried over: alone, its
+    // fewer scope keys would leave room for more marks.
     CompileOptions alone = options;
-    Probe pr = probe({p}, system, op, alone);
+    ResolvedOp as_in_set = op;
+    as_in_set.subject.history.full |= full;
+    Probe pr = probe({p}, system, as_in_set, alone);
     if (pr.outcome && pr.outcome->verdict != BW_VERDICT_ALLOW) {
         pe.verdict = to_verdict(pr.outcome->verdict);
         pe.column = pr.outcome->column;
@@ -291,8 +346,10 @@ Explanation explain(const std::vector<Policy>& policies, const MapImage& image, 
         e.column = o.column;
         e.rule = image.deciding_rule(o.entry, o.policy, o.column);
     }
+    // The kinds the history fills up in the whole set (Evaluator::marks).
+    const uint32_t full = eval.marks(op.subject).full;
     for (uint32_t i = 0; i < policies.size(); ++i)
-        e.policies.push_back(explain_policy(policies, i, image, system, op, options));
+        e.policies.push_back(explain_policy(policies, i, image, system, op, options, full));
     e.consistent = combine(e.policies) == e.verdict;
     if (e.policy != BW_POLICY_NONE) {
         const auto& pe = e.policies[e.policy];
@@ -373,6 +430,7 @@ void print(const Explanation& e, const TestCase& tc, const MapImage& image, Rule
         }
         if (pe.verdict == Verdict::allow && e.verdict != Verdict::allow && pe.rule >= 0)
             out << "; an allow in one policy does not override another policy's " << to_string(e.verdict);
+        if (!pe.scope_before.empty()) out << "; in its [scope] by what the process was before: " << pe.scope_before;
         out << '\n';
     }
     if (!e.lost.empty()) {
