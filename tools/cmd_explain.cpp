@@ -43,6 +43,16 @@ const char* kUsage =
     "rule the event names, others that match too, and those whose [scope] leaves\n"
     "the process out. Monitors never change the verdict.\n"
     "\n"
+    "History (sticky scope): --parent-executable, --parent-uid and --parent-cgroup\n"
+    "name what the process or an ancestor was before (each repeatable, read as\n"
+    "--executable, --uid and --cgroup are). A [scope] key holds if the process\n"
+    "matches it now or matched it before, as under BPF-LSM. The kernel has room\n"
+    "for 2 programs, 4 uids and 4 cgroups that some [scope] names (a cgroup takes\n"
+    "a place for each scoped cgroup at or above it; what the process is now takes\n"
+    "none here); with more of a kind the process is in the scope of every policy\n"
+    "constraining that kind. Monitors, and the fanotify and cgroup socket\n"
+    "backends, look at what the process is now (docs/policy-language.md, [scope]).\n"
+    "\n"
     "exit status: 0 allow, 10 audit, 11 would-deny, 12 deny;\n"
     "             syscall: 0 not reported, 10 reported (or would-kill), 12 killed;\n"
     "             1 policy errors, 2 bad invocation, 4 the operation cannot be described\n"
@@ -52,6 +62,8 @@ const char* kUsage =
     "  bulwark explain --policy web.toml --uid www-data --cgroup system.slice/nginx.service \\\n"
     "      open /etc/ssl/private/site.key --access read\n"
     "  bulwark explain --policy policies/default --uid 1000 exec /tmp/payload\n"
+    "  bulwark explain --policy web.toml --executable /bin/sh --parent-executable /usr/sbin/nginx \\\n"
+    "      open /etc/shadow\n"
     "  bulwark explain --policy policies/default connect 169.254.169.254 80\n"
     "  bulwark explain --policy watch.toml --uid 1000 syscall ptrace\n"
     "  bulwark explain -p web.toml open /etc/shadow >/dev/null; echo $?   # 12: denied\n"
@@ -98,13 +110,7 @@ UidSpec uid_spec(const std::string& s)
 // "who": "uid 1000, cgroup demo" from the process options.
 std::string who(const TestCase& tc)
 {
-    std::string out;
-    if (tc.uid) {
-        const auto* n = std::get_if<uint32_t>(&tc.uid->value);
-        out += "uid " + (n ? std::to_string(*n) : std::get<std::string>(tc.uid->value));
-    }
-    if (tc.cgroup) out += std::string(out.empty() ? "" : ", ") + "cgroup " + tc.cgroup->value;
-    if (tc.executable) out += std::string(out.empty() ? "" : ", ") + "executable " + tc.executable->value;
+    const std::string out = process_text(tc);
     return out.empty() ? "uid 0" : out;
 }
 
@@ -134,6 +140,7 @@ int cmd_explain(const Args& args)
 {
     std::vector<std::string> policies, operation;
     std::string uid, cgroup, executable, access, protocol;
+    std::vector<std::string> parent_uids, parent_cgroups, parent_executables;
     bool strict = false, audit = false;
     po::options_description desc(kUsage);
     desc.add_options()("help,h", "this help")("policy,p", po::value(&policies)->multitoken(),
@@ -141,6 +148,10 @@ int cmd_explain(const Args& args)
         "uid", po::value(&uid), "the process's uid or user name (default: 0)")(
         "cgroup", po::value(&cgroup), "its cgroup v2, relative to the mount (default: the root cgroup)")(
         "executable", po::value(&executable), "the program it runs (default: one no [scope] names)")(
+        "parent-executable", po::value(&parent_executables),
+        "a program it or an ancestor ran before (repeatable; sticky scope)")(
+        "parent-uid", po::value(&parent_uids), "a uid or user name it or an ancestor had before (repeatable)")(
+        "parent-cgroup", po::value(&parent_cgroups), "a cgroup it or an ancestor was in before (repeatable)")(
         "access", po::value(&access), "open: read, write or read,write")(
         "protocol", po::value(&protocol), "connect: tcp or udp")(
         "audit", po::bool_switch(&audit), "as bulwark run --audit: every policy reports, none blocks")(
@@ -234,12 +245,18 @@ int cmd_explain(const Args& args)
         usage_error(!access.empty() ? "--access is for open" : "--protocol is for connect");
     if ((!access.empty() && tc.op != TestOp::open) || (!protocol.empty() && tc.op != TestOp::connect))
         usage_error(!access.empty() ? "--access is for open" : "--protocol is for connect");
+    // What the process is, then what it was: each parent value read as the
+    // option without "parent-" reads its own.
+    auto cgroup_of = [](const std::string& cg) {
+        if (std::string msg = check_cgroup(cg); !msg.empty()) usage_error(msg);
+        return Located{cg, {}};
+    };
     if (!uid.empty()) tc.uid = uid_spec(uid);
-    if (!cgroup.empty()) {
-        if (std::string msg = check_cgroup(cgroup); !msg.empty()) usage_error(msg);
-        tc.cgroup = Located{cgroup, {}};
-    }
+    if (!cgroup.empty()) tc.cgroup = cgroup_of(cgroup);
     if (!executable.empty()) tc.executable = Located{absolute_path(executable), {}};
+    for (const auto& u : parent_uids) tc.parent_uids.push_back(uid_spec(u));
+    for (const auto& cg : parent_cgroups) tc.parent_cgroups.push_back(cgroup_of(cg));
+    for (const auto& e : parent_executables) tc.parent_executables.push_back(Located{absolute_path(e), {}});
 
     CompileOptions options;
     options.global_audit = audit;
@@ -260,14 +277,19 @@ int cmd_explain(const Args& args)
 
     // Say what was made up, when the operation itself names it.
     std::vector<std::string> named;
+    auto user_is = [](const UidSpec& u, const std::string& name) {
+        return std::holds_alternative<std::string>(u.value) && std::get<std::string>(u.value) == name;
+    };
+    auto cgroup_is = [](const Located& cg, const std::string& name) {
+        return name.size() >= cg.value.size() &&
+               name.compare(name.size() - cg.value.size(), std::string::npos, cg.value) == 0;
+    };
     for (const auto& o : set->imagined()) {
-        const bool mine = o.name == op.canonical ||
-                          (tc.uid && std::holds_alternative<std::string>(tc.uid->value) &&
-                           std::get<std::string>(tc.uid->value) == o.name) ||
-                          (tc.executable && o.name == tc.executable->value) ||
-                          (tc.cgroup && o.name.size() >= tc.cgroup->value.size() &&
-                           o.name.compare(o.name.size() - tc.cgroup->value.size(), std::string::npos,
-                                          tc.cgroup->value) == 0);
+        bool mine = o.name == op.canonical || (tc.uid && user_is(*tc.uid, o.name)) ||
+                    (tc.executable && o.name == tc.executable->value) || (tc.cgroup && cgroup_is(*tc.cgroup, o.name));
+        for (const auto& u : tc.parent_uids) mine = mine || user_is(u, o.name);
+        for (const auto& cg : tc.parent_cgroups) mine = mine || cgroup_is(cg, o.name);
+        for (const auto& e : tc.parent_executables) mine = mine || o.name == e.value;
         if (mine)
             named.push_back(o.kind == ImaginedObject::Kind::user
                                 ? "user " + o.name + " (uid " + std::to_string(o.uid) + ")"

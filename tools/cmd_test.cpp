@@ -43,6 +43,8 @@ const char* kUsage =
     "  target = \"/etc/cron.d/x\"     # rename, link: where the name goes\n"
     "  access = [\"read\"]            # open; default read\n"
     "  uid = \"www-data\"             # default 0; also cgroup, executable\n"
+    "  parent_executable = \"/usr/sbin/nginx\"  # what it or an ancestor was before (sticky\n"
+    "                                # scope); also parent_uid, parent_cgroup; one or a list\n"
     "  expect = \"deny\"              # allow | audit | would-deny | deny\n"
     "\n"
     "exit status: 0 every case passed, 1 a case failed or a policy has errors,\n"
@@ -90,6 +92,20 @@ void json_case(const TestSet& s, const CaseResult& r, const MapImage& image, std
     line.field("uid", r.uid);
     if (tc.cgroup) line.field("cgroup", tc.cgroup->value);
     if (tc.executable) line.field("executable", tc.executable->value);
+    // The history, named as the [[test]] keys, always as lists; uids
+    // resolved as "uid" is (absent when the case could not be resolved).
+    if (!r.parent_uids.empty()) {
+        std::string uids = "[";
+        for (uint32_t u : r.parent_uids) uids += (uids.size() > 1 ? "," : "") + std::to_string(u);
+        line.raw("parent_uid", uids + "]");
+    }
+    auto values = [](const std::vector<Located>& v) {
+        std::vector<std::string> out;
+        for (const auto& l : v) out.push_back(l.value);
+        return out;
+    };
+    if (!tc.parent_cgroups.empty()) line.field("parent_cgroup", values(tc.parent_cgroups));
+    if (!tc.parent_executables.empty()) line.field("parent_executable", values(tc.parent_executables));
     line.field("expect", to_string(tc.expect));
     if (!r.error.empty()) {
         line.field("error", r.error);

@@ -1,5 +1,7 @@
 #include "compile/evaluator.hpp"
 
+#include "compile/raw_key.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
@@ -7,12 +9,6 @@
 
 namespace bulwark {
 namespace {
-
-template <typename Key>
-std::string raw(const Key& k)
-{
-    return std::string(reinterpret_cast<const char*>(&k), sizeof(k));
-}
 
 uint64_t lowest_bit_index(uint64_t mask)
 {
@@ -41,56 +37,6 @@ Evaluator::Evaluator(const MapImage& image) : image_(image)
     for (size_t i = 0; i < image.connect_v4.size(); ++i) cidrs_.emplace("4" + raw(image.connect_v4[i].key), i);
     for (size_t i = 0; i < image.connect_v6.size(); ++i) cidrs_.emplace("6" + raw(image.connect_v6[i].key), i);
     for (size_t i = 0; i < image.connect_ports.size(); ++i) ports_.emplace(raw(image.connect_ports[i].key), i);
-}
-
-uint64_t Evaluator::executable_scope(const Subject& subject) const
-{
-    const auto& set = image_.policy_set;
-    uint64_t m = set.executable_free;
-    if (!subject.exe) return m;  // a kernel thread runs no program
-    bw_inode_key ik{};
-    ik.ino = subject.exe->self.ino;
-    ik.dev = subject.exe->self.dev;
-    ik.role = BW_ROLE_SELF;
-    if (auto it = exe_inodes_.find(raw(ik)); it != exe_inodes_.end())
-        return m | image_.scope_exe_inodes[it->second].second;
-    bw_name_key nk{};
-    nk.parent_ino = subject.exe->parent_ino;
-    nk.parent_dev = subject.exe->self.dev;  // the program's filesystem, as the BPF side reads it
-    nk.role = BW_ROLE_SELF;
-    std::memcpy(nk.name, subject.exe->name.data(), std::min(subject.exe->name.size(), sizeof(nk.name) - 1));
-    if (auto it = exe_names_.find(raw(nk)); it != exe_names_.end()) return m | image_.scope_exe_names[it->second].second;
-    return m;
-}
-
-uint64_t Evaluator::policies_in_scope(const Subject& subject, bw_kind kind, uint32_t self_tgid) const
-{
-    const auto& set = image_.policy_set;
-    if (self_tgid != 0 && subject.tgid == self_tgid) return 0;
-    if (kind >= BW_NR_ENFORCE_KINDS) return 0;
-    uint64_t in = set.applies[kind];
-    if (!in) return 0;
-    if (in & ~set.uid_free) {
-        uint64_t m = set.uid_free;
-        for (const auto& [uid, mask] : image_.scope_uids)
-            if (uid == subject.uid) m |= mask;
-        in &= m;
-        if (!in) return 0;
-    }
-    if (in & ~set.cgroup_free) {
-        uint64_t m = set.cgroup_free;
-        for (uint32_t level = 0; level < BW_CGROUP_MAX_LEVEL; ++level) {
-            if (!(set.cgroup_levels & (1ull << level))) continue;
-            const uint64_t id = level < subject.cgroup_ancestors.size() ? subject.cgroup_ancestors[level] : 0;
-            if (!id) break;
-            for (const auto& [cg, mask] : image_.scope_cgroups)
-                if (cg == id) m |= mask;
-        }
-        in &= m;
-        if (!in) return 0;
-    }
-    if (in & ~set.executable_free) in &= executable_scope(subject);
-    return in;
 }
 
 const bw_path_rule* Evaluator::walk(const FileObject& object, bool& too_deep) const

@@ -23,6 +23,24 @@ struct ExeIdentity {
     std::string name;
 };
 
+// What a process or its ancestors were before now, for sticky scope
+// (docs/decisions/012-sticky-scope.md): the programs, uids and cgroups it
+// had before an exec, a uid change or a cgroup move, or that an ancestor
+// had when it forked. These are values, not marks: like bw_mark_task, the
+// evaluator keeps of them only the scope keys of the set it decides for,
+// BW_MARK_* of each kind at most, and a kind with more counts as out of
+// room (Evaluator::marks).
+struct SubjectHistory {
+    std::vector<ExeIdentity> exes;
+    std::vector<uint32_t> uids;
+    std::vector<std::vector<uint64_t>> cgroups;  // each as Subject::cgroup_ancestors
+    // BW_MARK_FULL_*: kinds known to be out of room whatever the values say
+    // (as bw_task_marks.full; `explain` carries a whole set's over to a
+    // policy compiled alone, whose fewer keys would not fill the room).
+    uint32_t full = 0;
+    bool empty() const { return exes.empty() && uids.empty() && cgroups.empty() && !full; }
+};
+
 // The process asking, as the BPF side sees it.
 struct Subject {
     uint32_t tgid = 0;
@@ -30,6 +48,15 @@ struct Subject {
     // Ancestor cgroup ids by level (index 0 = root); empty: no cgroup v2.
     std::vector<uint64_t> cgroup_ancestors;
     std::optional<ExeIdentity> exe = std::nullopt;  // nullopt: a kernel thread (no program)
+    SubjectHistory history = {};  // empty: scope is what it is now (fanotify, cgroup socket backends)
+};
+
+// What a subject's history adds to its scope: the policies whose keys its
+// marks hold, per dimension (bw_marked_uids, _cgroups, _exes), ~0 for a
+// dimension out of room.
+struct Marks {
+    uint64_t exes = 0, uids = 0, cgroups = 0;
+    uint32_t full = 0;            // BW_MARK_FULL_*: the dimensions out of room
 };
 
 // Which hook decides a program (docs/decisions/003-exec.md).
@@ -77,7 +104,16 @@ class Evaluator {
 public:
     explicit Evaluator(const MapImage& image);
 
+    // Per dimension, what the subject matches now OR what its history's
+    // marks hold, as bw_sticky_policies_in_scope (bpf/lib/sticky_scope.bpf.h).
     uint64_t policies_in_scope(const Subject& subject, bw_kind kind, uint32_t self_tgid) const;
+    // The marks the kernel would hold for `subject.history` under this set:
+    // a value is marked only if it is a scope key (a program by its inode
+    // only, every scoped level of a cgroup), and more distinct keys of a
+    // kind than BW_MARK_* leaves that kind out of room. The current values
+    // take no room here, though the kernel may have marked them too (on a
+    // cgroup move, or when it first saw the process).
+    Marks marks(const Subject& subject) const;
     // access: BW_ACCESS_* bits requested (file_open: read and/or write)
     Outcome decide_file(const Subject& subject, const FileObject& object, uint32_t access,
                         uint32_t self_tgid = 0) const;

@@ -1,5 +1,7 @@
 #include "compile/executable_scope.hpp"
 
+#include "compile/raw_key.hpp"
+
 #include <cstring>
 #include <map>
 
@@ -10,12 +12,6 @@ std::string dirname_of(const std::string& p)
 {
     auto slash = p.find_last_of('/');
     return slash == 0 ? "/" : p.substr(0, slash);
-}
-
-template <typename Key>
-std::string raw(const Key& k)
-{
-    return std::string(reinterpret_cast<const char*>(&k), sizeof(k));
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "explain/explain.hpp"
 
-#include "compile/scope_compiler.hpp"
-
 #include <algorithm>
 #include <ostream>
 
@@ -54,71 +52,6 @@ Policy bare(const Policy& p)
     out.mode_pos = p.mode_pos;
     return out;
 }
-
-std::string uid_list(const Scope& s, const SystemView& system)
-{
-    std::string out;
-    for (const auto& u : s.uids) {
-        if (!out.empty()) out += ", ";
-        if (const auto* n = std::get_if<uint32_t>(&u.value)) {
-            out += std::to_string(*n);
-        } else {
-            const auto& name = std::get<std::string>(u.value);
-            out += name;
-            if (auto id = system.uid_of_user(name)) out += " = " + std::to_string(*id);
-        }
-    }
-    return out;
-}
-
-std::string list_of(const std::vector<Located>& v)
-{
-    std::string out;
-    for (const auto& l : v) out += (out.empty() ? "" : ", ") + l.value;
-    return out;
-}
-
-}  // namespace
-
-std::string scope_why(const Policy& p, const SystemView& system, const Subject& s)
-{
-    if (!p.scope.uids.empty()) {
-        bool in = false;
-        for (const auto& u : p.scope.uids) {
-            std::optional<uint32_t> uid;
-            if (const auto* n = std::get_if<uint32_t>(&u.value)) uid = *n;
-            else uid = system.uid_of_user(std::get<std::string>(u.value));
-            in = in || (uid && *uid == s.uid);
-        }
-        if (!in) return "uid " + std::to_string(s.uid) + " is not in its [scope] uid (" + uid_list(p.scope, system) + ")";
-    }
-    if (!p.scope.cgroups.empty()) {
-        bool in = false;
-        auto mount = system.cgroup2_mount();
-        for (const auto& cg : p.scope.cgroups) {
-            if (!mount) break;
-            auto dir = resolve_cgroup(cg.value, *mount);
-            auto id = dir ? system.identify(dir->path) : std::nullopt;
-            in = in || (id && std::find(s.cgroup_ancestors.begin(), s.cgroup_ancestors.end(), id->ino) !=
-                                  s.cgroup_ancestors.end());
-        }
-        if (!in) return "the process's cgroup is not in or below its [scope] cgroup (" + list_of(p.scope.cgroups) + ")";
-    }
-    if (!p.scope.executables.empty()) {
-        bool in = false;
-        for (const auto& e : p.scope.executables) {
-            auto exe = describe_exe(system, e.value);
-            if (!exe || !s.exe) continue;
-            in = in || exe->self == s.exe->self ||
-                 (exe->self.dev == s.exe->self.dev && exe->parent_ino == s.exe->parent_ino && exe->name == s.exe->name);
-        }
-        if (!in)
-            return "the process's program is not its [scope] executable (" + list_of(p.scope.executables) + ")";
-    }
-    return "";
-}
-
-namespace {
 
 // Compiles `policies` and decides `op`; nullopt when the compiler refused.
 struct Probe {
@@ -186,7 +119,8 @@ int32_t full_index(const MapImage& image, uint32_t index, TestOp op, size_t k)
 }
 
 PolicyExplanation explain_policy(const std::vector<Policy>& policies, uint32_t index, const MapImage& image,
-                                 const SystemView& system, const ResolvedOp& op, const CompileOptions& options)
+                                 const SystemView& system, const ResolvedOp& op, const CompileOptions& options,
+                                 uint32_t full)
 {
     const Policy& p = policies[index];
     PolicyExplanation pe;
@@ -194,7 +128,9 @@ PolicyExplanation explain_policy(const std::vector<Policy>& policies, uint32_t i
     uint64_t applies = image.policy_set.applies[kind_of(op.op)];
     if (op.op == TestOp::exec) applies |= image.policy_set.applies[BW_KIND_FILE];  // the program is read first
     pe.applies = (applies >> index) & 1;
-    pe.scope_why = scope_why(p, system, op.subject);
+    const ScopeHold hold = scope_hold(p, system, op.subject, full);
+    pe.scope_why = hold.why;
+    pe.scope_before = hold.before;
     pe.in_scope = pe.scope_why.empty();
 
     for (size_t k = 0; k < rule_count(p, op.op); ++k) {
@@ -205,9 +141,13 @@ PolicyExplanation explain_policy(const std::vector<Policy>& policies, uint32_t i
     }
     if (!pe.in_scope) return pe;
 
-    // The policy alone decides exactly as its bit does in the whole set.
+    // The policy alone decides exactly as its bit does in the whole set —
+    // once the whole set's kinds out of room are carried over: alone, its
+    // fewer scope keys would leave room for more marks.
     CompileOptions alone = options;
-    Probe pr = probe({p}, system, op, alone);
+    ResolvedOp as_in_set = op;
+    as_in_set.subject.history.full |= full;
+    Probe pr = probe({p}, system, as_in_set, alone);
     if (pr.outcome && pr.outcome->verdict != BW_VERDICT_ALLOW) {
         pe.verdict = to_verdict(pr.outcome->verdict);
         pe.column = pr.outcome->column;
@@ -291,8 +231,10 @@ Explanation explain(const std::vector<Policy>& policies, const MapImage& image, 
         e.column = o.column;
         e.rule = image.deciding_rule(o.entry, o.policy, o.column);
     }
+    // The kinds the history fills up in the whole set (Evaluator::marks).
+    const uint32_t full = eval.marks(op.subject).full;
     for (uint32_t i = 0; i < policies.size(); ++i)
-        e.policies.push_back(explain_policy(policies, i, image, system, op, options));
+        e.policies.push_back(explain_policy(policies, i, image, system, op, options, full));
     e.consistent = combine(e.policies) == e.verdict;
     if (e.policy != BW_POLICY_NONE) {
         const auto& pe = e.policies[e.policy];
@@ -373,6 +315,7 @@ void print(const Explanation& e, const TestCase& tc, const MapImage& image, Rule
         }
         if (pe.verdict == Verdict::allow && e.verdict != Verdict::allow && pe.rule >= 0)
             out << "; an allow in one policy does not override another policy's " << to_string(e.verdict);
+        if (!pe.scope_before.empty()) out << "; in its [scope] by what the process was before: " << pe.scope_before;
         out << '\n';
     }
     if (!e.lost.empty()) {

@@ -31,6 +31,7 @@ struct PolicyExplanation {
     bool applies = true;          // it can deny or audit this kind at all
     bool in_scope = true;
     std::string scope_why;        // when !in_scope: which [scope] key excludes the process
+    std::string scope_before;     // in scope by its history: "executable /usr/sbin/nginx" (ScopeHold::before)
     Verdict verdict = Verdict::allow;  // its own verdict (its mode applied)
     int32_t rule = -1;            // the rule that decided it; -1: its default
     uint32_t column = 0;          // the bw_column (or BW_COL_CONNECT) it decided in
@@ -66,8 +67,17 @@ Explanation explain(const std::vector<Policy>& policies, const MapImage& image, 
 // default was not written.
 std::string rule_location(const MapImage& image, uint32_t policy, int32_t rule, uint32_t column);
 
-// Why `p`'s [scope] leaves the process out ("uid 1000 is not in its
-// [scope] uid (33)"); "" when its scope holds the process.
+// Whether `p`'s [scope] holds the process, key by key as
+// Evaluator::policies_in_scope: what it is now, or what its history holds
+// (sticky scope), or a kind of history out of room (`full`,
+// BW_MARK_FULL_*: Evaluator::marks of the whole set).
+struct ScopeHold {
+    std::string why;              // "uid 1000 is not in its [scope] uid (33)"; "": it holds
+    std::string before;           // the keys held only by the history: "executable /usr/sbin/nginx, uid 33"
+};
+ScopeHold scope_hold(const Policy& p, const SystemView& system, const Subject& s, uint32_t full);
+
+// scope_hold's why, with only the subject's own history.full out of room.
 std::string scope_why(const Policy& p, const SystemView& system, const Subject& s);
 
 // The column whose default decides `op` when no rule does.

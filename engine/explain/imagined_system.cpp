@@ -129,6 +129,9 @@ void ImaginedSystem::imagine_for(const std::vector<Policy>& policies, const std:
         if (tc.uid) user(*tc.uid);
         if (tc.cgroup) imagine_cgroup(tc.cgroup->value);
         if (tc.executable) imagine_file(tc.executable->value);
+        for (const auto& u : tc.parent_uids) user(u);
+        for (const auto& cg : tc.parent_cgroups) imagine_cgroup(cg.value);
+        for (const auto& exe : tc.parent_executables) imagine_file(exe.value);
     }
 }
 

@@ -46,7 +46,7 @@ public:
     void imagine_cgroup(const std::string& as_written);
     // Everything rules, scopes and cases name: rule paths and prefixes,
     // [scope] users, cgroups and executables, [[monitor.syscalls]] users,
-    // the cases' paths, users, cgroups and executables.
+    // the cases' paths, users, cgroups and executables, now and before.
     void imagine_for(const std::vector<Policy>& policies, const std::vector<TestCase>& cases);
 
     const std::vector<ImaginedObject>& imagined() const { return imagined_; }

@@ -168,9 +168,13 @@ MonitorExplanation explain_monitors(const std::vector<Policy>& policies, const M
     const uint64_t having = image.monitors.set.applies[e.kind];
     e.watched = having != 0;
     const MonitorEvaluator eval(image);
+    // Monitors decide scope from what the process is now: bw_mon_scope
+    // (bpf/trace/lib/monitor.bpf.h) reads no marks, so the history is left out.
+    Subject now = op.subject;
+    now.history = {};
     for (uint32_t p = 0; p < policies.size() && p < 64; ++p) {
         if (!(having & (1ull << p))) continue;
-        const std::string why = scope_why(policies[p], system, op.subject);
+        const std::string why = scope_why(policies[p], system, now);
         auto hit = ask(eval, op, 1ull << p);
         if (!hit) {
             if (e.kind == BW_MON_PROCESS && why.empty()) e.allowing.push_back(p);

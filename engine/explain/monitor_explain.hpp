@@ -3,8 +3,10 @@
 // policy and rule (the lowest-numbered policy in scope whose monitor
 // matches, as the BPF side picks), every other policy whose monitor matches
 // too, and those whose monitor matches but whose [scope] leaves the
-// process out. Monitors never change a verdict; `explain` prints this after
-// the verdict, and `explain syscall NAME` prints only this.
+// process out — as it is now: monitors' scope is not sticky, so the
+// subject's history changes nothing here. Monitors never change a verdict;
+// `explain` prints this after the verdict, and `explain syscall NAME`
+// prints only this.
 #pragma once
 
 #include "compile/map_image.hpp"

@@ -80,6 +80,25 @@ Verdict to_verdict(bw_verdict v)
     return Verdict::allow;
 }
 
+std::string process_text(const TestCase& tc)
+{
+    std::vector<std::string> now, before;
+    if (tc.uid) now.push_back("uid " + uid_text(*tc.uid));
+    if (tc.cgroup) now.push_back("cgroup " + tc.cgroup->value);
+    if (tc.executable) now.push_back("executable " + tc.executable->value);
+    for (const auto& u : tc.parent_uids) before.push_back("uid " + uid_text(u));
+    for (const auto& c : tc.parent_cgroups) before.push_back("cgroup " + c.value);
+    for (const auto& e : tc.parent_executables) before.push_back("executable " + e.value);
+    if (now.empty() && before.empty()) return "";
+    if (now.empty()) now.push_back("uid 0");  // the default process, with a history
+    auto join = [](const std::vector<std::string>& v) {
+        std::string out;
+        for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+        return out;
+    };
+    return join(now) + (before.empty() ? "" : " after " + join(before));
+}
+
 std::string describe(const TestCase& tc)
 {
     std::string out = to_string(tc.op);
@@ -90,26 +109,58 @@ std::string describe(const TestCase& tc)
         if (has_target(tc.op)) out += " " + tc.target.value;
         if (tc.op == TestOp::open) out += " (" + access_text(tc.access) + ")";
     }
-    std::string who;
-    if (tc.uid) who += "uid " + uid_text(*tc.uid);
-    if (tc.cgroup) who += std::string(who.empty() ? "" : ", ") + "cgroup " + tc.cgroup->value;
-    if (tc.executable) who += std::string(who.empty() ? "" : ", ") + "executable " + tc.executable->value;
-    if (!who.empty()) out += " as " + who;
+    if (std::string who = process_text(tc); !who.empty()) out += " as " + who;
     return out;
 }
+
+namespace {
+
+std::variant<uint32_t, std::string> resolve_uid(const UidSpec& u, const SystemView& system)
+{
+    if (const auto* n = std::get_if<uint32_t>(&u.value)) return *n;
+    const auto& name = std::get<std::string>(u.value);
+    if (auto uid = system.uid_of_user(name)) return *uid;
+    return "unknown user \"" + name + "\" (not in /etc/passwd); write its numeric uid";
+}
+
+// The ids of the cgroup `as_written` and of each cgroup above it, root
+// first, below the cgroup2 mount `mount` whose own id is `root`.
+std::variant<std::vector<uint64_t>, std::string> resolve_cgroup_ids(const std::string& as_written,
+                                                                    const std::string& mount, uint64_t root,
+                                                                    const SystemView& system)
+{
+    std::vector<uint64_t> ids{root};
+    auto dir = resolve_cgroup(as_written, mount);
+    if (!dir) return "cgroup \"" + as_written + "\" contains \".\" or \"..\"";
+    std::string path = mount;
+    const std::string rel = dir->path.substr(mount.size());
+    size_t i = 0;
+    while (i < rel.size()) {
+        size_t j = rel.find('/', i + 1);
+        if (j == std::string::npos) j = rel.size();
+        path += rel.substr(i, j - i);
+        auto id = system.identify(path);
+        if (!id || !id->is_dir) return "cgroup directory " + path + " does not exist";
+        ids.push_back(id->ino);
+        i = j;
+    }
+    return ids;
+}
+
+}  // namespace
 
 std::variant<Subject, std::string> resolve_subject(const TestCase& tc, const SystemView& system)
 {
     Subject s;
     if (tc.uid) {
-        if (const auto* n = std::get_if<uint32_t>(&tc.uid->value)) {
-            s.uid = *n;
-        } else {
-            const auto& name = std::get<std::string>(tc.uid->value);
-            auto uid = system.uid_of_user(name);
-            if (!uid) return "unknown user \"" + name + "\" (not in /etc/passwd); write its numeric uid";
-            s.uid = *uid;
-        }
+        auto uid = resolve_uid(*tc.uid, system);
+        if (auto* err = std::get_if<std::string>(&uid)) return *err;
+        s.uid = std::get<uint32_t>(uid);
+    }
+    for (const auto& u : tc.parent_uids) {
+        auto uid = resolve_uid(u, system);
+        if (auto* err = std::get_if<std::string>(&uid)) return *err + " (a uid it had before)";
+        s.history.uids.push_back(std::get<uint32_t>(uid));
     }
 
     auto mount = system.cgroup2_mount();
@@ -118,23 +169,18 @@ std::variant<Subject, std::string> resolve_subject(const TestCase& tc, const Sys
         if (!root) return "cgroup v2 mount " + *mount + " cannot be examined";
         s.cgroup_ancestors.push_back(root->ino);
         if (tc.cgroup) {
-            auto dir = resolve_cgroup(tc.cgroup->value, *mount);
-            if (!dir) return "cgroup \"" + tc.cgroup->value + "\" contains \".\" or \"..\"";
-            std::string path = *mount;
-            const std::string rel = dir->path.substr(mount->size());
-            size_t i = 0;
-            while (i < rel.size()) {
-                size_t j = rel.find('/', i + 1);
-                if (j == std::string::npos) j = rel.size();
-                path += rel.substr(i, j - i);
-                auto id = system.identify(path);
-                if (!id || !id->is_dir) return "cgroup directory " + path + " does not exist";
-                s.cgroup_ancestors.push_back(id->ino);
-                i = j;
-            }
+            auto ids = resolve_cgroup_ids(tc.cgroup->value, *mount, root->ino, system);
+            if (auto* err = std::get_if<std::string>(&ids)) return *err;
+            s.cgroup_ancestors = std::move(std::get<std::vector<uint64_t>>(ids));
         }
-    } else if (tc.cgroup) {
-        return "cgroup v2 is not mounted, so no process is in cgroup " + tc.cgroup->value;
+        for (const auto& cg : tc.parent_cgroups) {
+            auto ids = resolve_cgroup_ids(cg.value, *mount, root->ino, system);
+            if (auto* err = std::get_if<std::string>(&ids)) return *err + " (a cgroup it was in before)";
+            s.history.cgroups.push_back(std::move(std::get<std::vector<uint64_t>>(ids)));
+        }
+    } else if (tc.cgroup || !tc.parent_cgroups.empty()) {
+        return "cgroup v2 is not mounted, so no process is in cgroup " +
+               (tc.cgroup ? tc.cgroup->value : tc.parent_cgroups[0].value);
     }
 
     if (tc.executable) {
@@ -148,6 +194,11 @@ std::variant<Subject, std::string> resolve_subject(const TestCase& tc, const Sys
         none.self = FileIdentity{0, 0, false, 1};
         none.name = "(unnamed program)";
         s.exe = none;
+    }
+    for (const auto& e : tc.parent_executables) {
+        auto exe = describe_exe(system, e.value);
+        if (!exe) return "no program at " + e.value + " (a program it ran before)";
+        s.history.exes.push_back(std::move(*exe));
     }
     return s;
 }

@@ -37,8 +37,10 @@ uint32_t change_access(TestOp op);
 ResolvedOp source_end(const ResolvedOp& op);
 ResolvedOp target_end(const ResolvedOp& op);
 
-// The process a case describes (uid, cgroup, executable), resolved on
-// `system`; a message saying what could not be resolved otherwise.
+// The process a case describes (uid, cgroup, executable, and the parent_*
+// history), resolved on `system`; a message saying what could not be
+// resolved otherwise. Each value of the history is resolved as its key
+// without "parent_" is.
 std::variant<Subject, std::string> resolve_subject(const TestCase& tc, const SystemView& system);
 
 // What the case describes, resolved on `system`; a message saying what
@@ -62,6 +64,11 @@ std::string access_text(uint8_t access);
 
 // The kind of hook that decides an operation.
 bw_kind kind_of(TestOp op);
+
+// The process a case gives, "" when it gives none: "uid 33, cgroup …,
+// executable /bin/sh", then what it was before, "after executable
+// /usr/sbin/nginx, uid 0" ("uid 0" stands for the default process).
+std::string process_text(const TestCase& tc);
 
 // "open /etc/shadow (read)", "connect 10.0.0.1 443/tcp", "exec /usr/bin/nc",
 // followed by the process when the case gives one: "as uid 33, cgroup …".

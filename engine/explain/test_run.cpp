@@ -26,6 +26,7 @@ std::vector<CaseResult> run_cases(const MapImage& image, const SystemView& syste
         }
         const auto& op = std::get<ResolvedOp>(resolved);
         r.uid = op.subject.uid;
+        r.parent_uids = op.subject.history.uids;
         r.canonical = op.canonical;
         const Outcome o = decide(eval, op);
         r.got = to_verdict(o.verdict);

@@ -19,6 +19,7 @@ struct CaseResult {
     int32_t rule = -1;            // its deciding rule; -1: its default
     uint32_t column = 0;          // the column it decided in
     uint32_t uid = 0;             // the case's uid, resolved
+    std::vector<uint32_t> parent_uids;  // its parent_uid values, resolved
     std::string canonical;        // open, exec: the path as the kernel names it
     bool passed = false;
 };

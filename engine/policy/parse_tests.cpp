@@ -43,8 +43,9 @@ namespace parse_detail {
 namespace {
 
 constexpr std::string_view kTable = "[[test]]";
-constexpr std::string_view kTestKeys[] = {"name",     "op",  "path",   "target",     "access", "addr",
-                                          "protocol", "uid", "cgroup", "executable", "expect", "port"};
+constexpr std::string_view kTestKeys[] = {"name",   "op",         "path",   "target",     "access",
+                                          "addr",   "protocol",   "uid",    "cgroup",     "executable",
+                                          "expect", "port",       "parent_uid", "parent_cgroup", "parent_executable"};
 constexpr std::string_view kVerdicts[] = {"allow", "audit", "would-deny", "deny"};
 constexpr std::string_view kAccessNames[] = {"read", "write"};
 constexpr std::string_view kProtocolNames[] = {"tcp", "udp"};
@@ -62,11 +63,13 @@ bool used_by(std::string_view key, TestOp op)
 std::optional<std::string> string_value(Ctx& c, const toml::node& v, std::string_view key)
 {
     if (const auto* s = v.as_string()) return s->get();
-    c.error(c.at(v), std::string(key) + " in [[test]] must be a string, not " + type_name(v));
+    c.error(c.at(v), std::string(key) + " in [[test]] must be a string" +
+                         (key.starts_with("parent_") ? " or a list of strings" : "") + ", not " + type_name(v));
     return std::nullopt;
 }
 
-std::optional<UidSpec> uid_value(Ctx& c, const toml::node& v)
+// One uid: `key` is "uid", or "parent_uid" for an element of its list.
+std::optional<UidSpec> uid_value(Ctx& c, const toml::node& v, std::string_view key)
 {
     if (const auto* i = v.as_integer()) {
         const int64_t n = i->get();
@@ -85,9 +88,65 @@ std::optional<UidSpec> uid_value(Ctx& c, const toml::node& v)
         }
         return UidSpec{name, c.at(v)};
     }
-    c.error(c.at(v), "uid in [[test]] must be one integer uid or one user name, not " + std::string(type_name(v)) +
-                         "; a case describes one process");
+    c.error(c.at(v), std::string(key) + " in [[test]] must be one integer uid or one user name, not " +
+                         std::string(type_name(v)) +
+                         (key == "uid" ? "; a case describes one process (parent_uid names what it was before)"
+                                       : ""));
     return std::nullopt;
+}
+
+// A cgroup as [scope] cgroup writes it.
+std::optional<Located> cgroup_value(Ctx& c, const toml::node& v, std::string_view key)
+{
+    auto s = string_value(c, v, key);
+    if (!s) return std::nullopt;
+    if (std::string msg = check_cgroup(*s); !msg.empty()) {
+        c.error(c.at(v), msg);
+        return std::nullopt;
+    }
+    return Located{*s, c.at(v)};
+}
+
+// A program as [scope] executable writes it.
+std::optional<Located> executable_value(Ctx& c, const toml::node& v, std::string_view key)
+{
+    auto s = string_value(c, v, key);
+    if (!s) return std::nullopt;
+    if (std::string msg = check_path(*s, PathKind::executable); !msg.empty()) {
+        c.error(c.at(v), msg);
+        return std::nullopt;
+    }
+    return Located{*s, c.at(v)};
+}
+
+// parent_*: one value, or a list of them, each parsed by `one` as the key
+// without "parent_" is; false after an error (every element is checked).
+template <typename T, typename One>
+bool history_values(Ctx& c, const toml::node& v, std::string_view key, std::vector<T>& out, One one)
+{
+    const auto* list = v.as_array();
+    if (!list) {
+        auto x = one(c, v, key);
+        if (x) out.push_back(std::move(*x));
+        return x.has_value();
+    }
+    if (list->empty()) {
+        c.error(c.at(v), "empty " + std::string(key) + " in [[test]]; name what the process or an ancestor was "
+                         "before, or remove the key");
+        return false;
+    }
+    bool ok = true;
+    for (const toml::node& e : *list) {
+        if (e.is_array()) {
+            c.error(c.at(e), std::string(key) + " in [[test]] is one value or a list of values, not a list of lists");
+            ok = false;
+        } else if (auto x = one(c, e, key)) {
+            out.push_back(std::move(*x));
+        } else {
+            ok = false;
+        }
+    }
+    return ok;
 }
 
 bool is_address(const std::string& a)
@@ -199,28 +258,20 @@ void parse_test(Ctx& c, const toml::table& t)
             else
                 ok = false;
         } else if (key == "uid") {
-            if (auto u = uid_value(c, *v)) tc.uid = std::move(*u);
+            if (auto u = uid_value(c, *v, key)) tc.uid = std::move(*u);
             else ok = false;
         } else if (key == "cgroup") {
-            auto s = string_value(c, *v, key);
-            if (!s) {
-                ok = false;
-            } else if (std::string msg = check_cgroup(*s); !msg.empty()) {
-                c.error(c.at(*v), msg);
-                ok = false;
-            } else {
-                tc.cgroup = Located{*s, c.at(*v)};
-            }
+            if (auto l = cgroup_value(c, *v, key)) tc.cgroup = std::move(*l);
+            else ok = false;
         } else if (key == "executable") {
-            auto s = string_value(c, *v, key);
-            if (!s) {
-                ok = false;
-            } else if (std::string msg = check_path(*s, PathKind::executable); !msg.empty()) {
-                c.error(c.at(*v), msg);
-                ok = false;
-            } else {
-                tc.executable = Located{*s, c.at(*v)};
-            }
+            if (auto l = executable_value(c, *v, key)) tc.executable = std::move(*l);
+            else ok = false;
+        } else if (key == "parent_uid") {
+            ok = history_values(c, *v, key, tc.parent_uids, uid_value) && ok;
+        } else if (key == "parent_cgroup") {
+            ok = history_values(c, *v, key, tc.parent_cgroups, cgroup_value) && ok;
+        } else if (key == "parent_executable") {
+            ok = history_values(c, *v, key, tc.parent_executables, executable_value) && ok;
         } else if (key == "expect") {
             have_expect = true;
             if (auto i = enum_value(c, *v, "expect", kTable, kVerdicts)) {

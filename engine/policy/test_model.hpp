@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bulwark {
 
@@ -51,6 +52,12 @@ struct TestCase {
     std::optional<UidSpec> uid;
     std::optional<Located> cgroup;     // as written: relative or absolute
     std::optional<Located> executable; // the program the process runs
+    // What the process or one of its ancestors was before (sticky scope,
+    // docs/decisions/012-sticky-scope.md): parent_executable, parent_uid,
+    // parent_cgroup, each written as its key above. Empty: nothing before.
+    std::vector<Located> parent_executables;
+    std::vector<UidSpec> parent_uids;
+    std::vector<Located> parent_cgroups;
     Verdict expect = Verdict::allow;
     SourcePos pos;                     // of the [[test]] header
     SourcePos expect_pos;              // of the expect value

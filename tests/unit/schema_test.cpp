@@ -244,6 +244,9 @@ TEST_CASE("schema: structural errors, one at a time")
     CHECK(check(v, "[[test]]\nname = \"n\"\nop = \"exec\"\npath = \"/a\"\nexpect = \"deny\"\n") == "");  // a test file
     CHECK(check(v, head + "[[exec]]\nfileless = true\naction = \"deny\"\n") == "");
     CHECK(check(v, head + "[monitor.process]\nallowed = [\"/usr/bin/\", \"/usr/sbin/nginx\"]\n") == "");
+    const std::string history_case = "[[test]]\nname = \"n\"\nop = \"open\"\npath = \"/a\"\nexpect = \"deny\"\n";
+    CHECK(check(v, history_case + "parent_executable = \"/usr/sbin/nginx\"\nparent_uid = [0, \"www-data\"]\n"
+                                  "parent_cgroup = [\"system.slice/nginx.service\"]\n") == "");
 
     CHECK(check(v, "[[file]]\npaths = \"/a\"\naction = \"deny\"\n") != "");          // no [policy]
     CHECK(check(v, head + "[[file]]\npaths = \"/a\"\n") != "");                      // no action
@@ -260,5 +263,8 @@ TEST_CASE("schema: structural errors, one at a time")
     CHECK(check(v, head + "[[test]]\nname = \"n\"\nop = \"connect\"\naddr = \"10.0.0.1\"\nport = 1\npath = \"/a\"\n"
                           "expect = \"deny\"\n") != "");
     CHECK(check(v, head + "[[test]]\nname = \"n\"\nop = \"open\"\nexpect = \"deny\"\n") != "");  // no path
+    CHECK(check(v, history_case + "parent_executable = []\n") != "");
+    CHECK(check(v, history_case + "parent_uid = [-1]\n") != "");
+    CHECK(check(v, history_case + "parent_cgroup = \"a//b\"\n") != "");
     CHECK(check(v, head + "[[test]]\nname = \"n\"\nop = \"exec\"\npath = \"/a\"\naccess = \"read\"\nexpect = \"deny\"\n") != "");
 }

@@ -162,6 +162,74 @@ TEST_CASE("[[test]]: errors at the offending value")
     }
 }
 
+TEST_CASE("[[test]]: the history keys, one value or a list, each read as its key without parent_")
+{
+    ParseResult r = parse(HEAD "[[test]]\nname = \"a\"\nop = \"open\"\npath = \"/etc/shadow\"\n"
+                               "executable = \"/bin/sh\"\nparent_executable = \"/usr/sbin/nginx\"\n"
+                               "parent_uid = [0, \"www-data\"]\n"
+                               "parent_cgroup = [\"system.slice/nginx.service\", \"/sys/fs/cgroup/user.slice\"]\n"
+                               "expect = \"deny\"\n"
+                               "[[test]]\nname = \"b\"\nop = \"connect\"\naddr = \"10.0.0.1\"\nport = 1\n"
+                               "parent_uid = 33\nparent_executable = [\"/usr/sbin/nginx\", \"/usr/bin/env\"]\n"
+                               "expect = \"allow\"\n");
+    INFO(dump(r));
+    REQUIRE(r.diagnostics.all().empty());
+    REQUIRE(r.tests.size() == 2);
+    const TestCase& a = r.tests[0];
+    REQUIRE(a.parent_executables.size() == 1);
+    CHECK(a.parent_executables[0].value == "/usr/sbin/nginx");
+    CHECK(a.parent_executables[0].pos.line == 8);
+    CHECK(a.parent_executables[0].pos.column == 21);
+    REQUIRE(a.parent_uids.size() == 2);
+    CHECK(std::get<uint32_t>(a.parent_uids[0].value) == 0);
+    CHECK(std::get<std::string>(a.parent_uids[1].value) == "www-data");
+    CHECK(a.parent_uids[1].pos.column == 18);
+    REQUIRE(a.parent_cgroups.size() == 2);
+    CHECK(a.parent_cgroups[1].value == "/sys/fs/cgroup/user.slice");
+    const TestCase& b = r.tests[1];  // every operation takes them
+    CHECK(std::get<uint32_t>(b.parent_uids.at(0).value) == 33);
+    CHECK(b.parent_executables.size() == 2);
+    CHECK(b.parent_cgroups.empty());
+}
+
+TEST_CASE("[[test]]: errors in the history keys, at the offending value")
+{
+    auto with = [](const std::string& lines) {
+        return parse(HEAD "[[test]]\nname = \"n\"\nop = \"open\"\npath = \"/a\"\nexpect = \"deny\"\n" + lines);
+    };
+    SUBCASE("a uid out of range, a user name that cannot be one, a list of lists")
+    {
+        ParseResult r = with("parent_uid = [33, -1, \"a b\", [1]]\n");
+        EXPECT_ERROR(r, 8, 19, "uid -1 is out of range; uids are 0..4294967294");
+        EXPECT_ERROR(r, 8, 23, "user name \"a b\" in [[test]] cannot be a user name");
+        EXPECT_ERROR(r, 8, 30, "parent_uid in [[test]] is one value or a list of values, not a list of lists");
+    }
+    SUBCASE("a value of the wrong type")
+    {
+        ParseResult r = with("parent_uid = true\nparent_cgroup = 5\nparent_executable = [\"/usr/bin/env\", 1]\n");
+        EXPECT_ERROR(r, 8, 14, "parent_uid in [[test]] must be one integer uid or one user name, not a boolean");
+        EXPECT_ERROR(r, 9, 17, "parent_cgroup in [[test]] must be a string or a list of strings, not an integer");
+        EXPECT_ERROR(r, 10, 38, "parent_executable in [[test]] must be a string or a list of strings, not an integer");
+    }
+    SUBCASE("a cgroup and a program as [scope] refuses them")
+    {
+        ParseResult r = with("parent_cgroup = [\"ok.slice\", \"a//b\"]\nparent_executable = \"usr/sbin/nginx\"\n");
+        EXPECT_ERROR(r, 8, 30, "\"//\"");
+        EXPECT_ERROR(r, 9, 21, "relative executable \"usr/sbin/nginx\"");
+    }
+    SUBCASE("an empty list")
+    {
+        ParseResult r = with("parent_executable = []\n");
+        EXPECT_ERROR(r, 8, 21, "empty parent_executable in [[test]]; name what the process or an ancestor was before, "
+                               "or remove the key");
+    }
+    SUBCASE("a misspelt key, with a suggestion")
+    {
+        ParseResult r = with("parent_executables = \"/usr/sbin/nginx\"\n");
+        EXPECT_ERROR(r, 8, 1, "unknown key \"parent_executables\" in [[test]]; did you mean \"parent_executable\"?");
+    }
+}
+
 TEST_CASE("[[test]]: two cases with one name are a warning")
 {
     ParseResult r = parse(HEAD "[[test]]\nname = \"n\"\nop = \"exec\"\npath = \"/a\"\nexpect = \"deny\"\n"
