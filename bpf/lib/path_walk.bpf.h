@@ -105,7 +105,7 @@ struct bw_walk {
 		struct dentry *d;    /* the current level, within the file's filesystem */
 		__u64 md;            /* above it: struct dentry * of the current level */
 	};
-	__u64 mnt;                   /* within it: the mount's root dentry; above: struct mount * (probe reads) */
+	__u64 mnt;                   /* within it: struct vfsmount *; above: struct mount * (probe reads) */
 	/* The slot's policy set (its directory filter), looked up once per
 	 * walk: the verifier tracks a pointer spilled to the caller's stack,
 	 * which the callbacks read through their context. The rule maps are
@@ -158,8 +158,12 @@ static long bw_dentry_step(__u32 i, struct bw_walk *w)
 		 * (no mm: nfsd) decide as before: no process asked, and failing
 		 * closed there would stop an NFS server. */
 		w->end = BW_WALK_ROOT;
-		if ((d->d_flags & BW_DCACHE_DISCONNECTED) && (__u64)d != w->mnt && bpf_get_current_task_btf()->mm)
-			w->end = BW_WALK_DISCONNECTED;
+		if ((d->d_flags & BW_DCACHE_DISCONNECTED) && bpf_get_current_task_btf()->mm) {
+			struct vfsmount *m = (struct vfsmount *)w->mnt;
+
+			if ((__u64)d != (__u64)BPF_CORE_READ(m, mnt_root))
+				w->end = BW_WALK_DISCONNECTED;
+		}
 		return 1;
 	}
 	if (bw_level(w, parent->d_inode->i_ino, d->d_name.name)) {
@@ -235,7 +239,7 @@ static __always_inline enum bw_walk_end bw_walk_dentry(struct dentry *dentry, st
 	w->d = dentry;
 	w->dev = dentry->d_sb->s_dev;
 	w->self = 1;
-	w->mnt = (__u64)BPF_CORE_READ(mnt, mnt_root);  /* 0 when the mount is not known */
+	w->mnt = (__u64)mnt;  /* 0 when the mount is not known; read only for a flagged root */
 	w->end = BW_WALK_TOO_DEEP;
 	levels = bpf_loop(BW_WALK_MAX_DEPTH, bw_dentry_step, w, 0);
 	if (w->end != BW_WALK_ROOT)
