@@ -129,7 +129,37 @@ void report_and_exit(int report, int code)
     _exit(0);
 }
 
-// A copy of this runner run as a case's executable: do the operation, exit.
+// This runner's own file (not /proc/self/exe, which names the program
+// running when it is read).
+const std::string& runner_path()
+{
+    static const std::string path = [] {
+        char buf[4096];
+        const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+        if (n <= 0) fail("readlink(/proc/self/exe): ", errno_name(errno));
+        return std::string(buf, static_cast<size_t>(n));
+    }();
+    return path;
+}
+
+// Execs the first program of `chain` (programs separated by ':'), handing
+// it the rest of the chain and the operation (BWT_T50_* in `env`).
+void exec_chain(const std::string& chain, std::vector<std::string> env_s, int report)
+{
+    const size_t colon = chain.find(':');
+    const std::string first = chain.substr(0, colon);
+    env_s.push_back("BWT_T50_CHAIN=" + (colon == std::string::npos ? std::string() : chain.substr(colon + 1)));
+    std::vector<char*> env;
+    for (auto& e : env_s) env.push_back(e.data());
+    env.push_back(nullptr);
+    char* argv[] = {const_cast<char*>("bwt-case"), nullptr};
+    execve(first.c_str(), argv, env.data());
+    report_and_exit(report, 3000 + errno);
+}
+
+// A copy of this runner run as a case's executable, or as one its
+// process ran before (the case's history): exec the next program of the
+// chain, or do the operation and exit.
 struct ExecutableHook {
     ExecutableHook()
     {
@@ -141,6 +171,10 @@ struct ExecutableHook {
             const char* v = getenv(name);
             return std::string(v ? v : "");
         };
+        if (const std::string chain = arg("BWT_T50_CHAIN"); !chain.empty())
+            exec_chain(chain, {cat("BWT_T50_OP=", op), "BWT_T50_A1=" + arg("BWT_T50_A1"), "BWT_T50_A2=" + arg("BWT_T50_A2"),
+                               "BWT_T50_A3=" + arg("BWT_T50_A3"), cat("BWT_T50_FD=", fd)},
+                       report);
         report_and_exit(report, perform(op, arg("BWT_T50_A1"), arg("BWT_T50_A2"), arg("BWT_T50_A3"), report));
     }
 };
@@ -154,6 +188,12 @@ struct Op {
     long long uid = 0;
     std::string cgroup_dir;       // absolute, or "" for the root cgroup
     std::string executable;       // a copy of this runner, or ""
+    // What the process was before (sticky scope, [[test]] parent_*): it
+    // joins each cgroup and leaves it, takes each uid and gives it back,
+    // and runs each program, which execs the next, before the case's own.
+    std::vector<std::string> parent_cgroup_dirs;
+    std::vector<long long> parent_uids;
+    std::vector<std::string> parent_executables;
 };
 
 // What one operation gave: the errno (or a code >= 1000), how the child
@@ -181,26 +221,34 @@ OpResult run_op(const Op& o)
             dup2(null, 0);
             dup2(null, 1);
         }
-        if (!o.cgroup_dir.empty()) {
-            int fd = open((o.cgroup_dir + "/cgroup.procs").c_str(), O_WRONLY);
+        auto join = [&](const std::string& dir) {
+            int fd = open((dir + "/cgroup.procs").c_str(), O_WRONLY);
             if (fd < 0 || write(fd, "0", 1) != 1) report_and_exit(report, 2000 + errno);
             close(fd);
+        };
+        // The history first: into each cgroup and back out, each uid taken
+        // (the saved uid stays 0) and given back.
+        for (const auto& dir : o.parent_cgroup_dirs) join(dir);
+        if (!o.parent_cgroup_dirs.empty()) join("/sys/fs/cgroup");
+        for (long long u : o.parent_uids) {
+            const auto id = static_cast<uid_t>(u);
+            if (setresuid(id, 0, 0) != 0 || setresuid(0, 0, 0) != 0) report_and_exit(report, 2000 + errno);
         }
+        if (!o.cgroup_dir.empty()) join(o.cgroup_dir);
         if (o.uid != 0) {
             const auto id = static_cast<uid_t>(o.uid);
             if (setgroups(0, nullptr) != 0 || setgid(id) != 0 || setuid(id) != 0) report_and_exit(report, 2000 + errno);
         }
-        if (!o.executable.empty()) {
-            const std::string fd = std::to_string(report);
-            std::vector<std::string> env_s = {"BWT_T50_OP=" + o.op, "BWT_T50_A1=" + o.a1, "BWT_T50_A2=" + o.a2,
-                                              "BWT_T50_A3=" + o.a3, "BWT_T50_FD=" + fd};
-            std::vector<char*> env;
-            for (auto& e : env_s) env.push_back(e.data());
-            env.push_back(nullptr);
-            char* argv[] = {const_cast<char*>("bwt-case"), nullptr};
-            execve(o.executable.c_str(), argv, env.data());
-            report_and_exit(report, 3000 + errno);
-        }
+        // Programs: each earlier one, then the case's (or, after a history,
+        // this runner again: the case names no program).
+        std::string chain;
+        for (const auto& p : o.parent_executables) chain += (chain.empty() ? "" : ":") + p;
+        if (!o.executable.empty()) chain += (chain.empty() ? "" : ":") + o.executable;
+        else if (!chain.empty()) chain += ":" + runner_path();
+        if (!chain.empty())
+            exec_chain(chain, {"BWT_T50_OP=" + o.op, "BWT_T50_A1=" + o.a1, "BWT_T50_A2=" + o.a2, "BWT_T50_A3=" + o.a3,
+                               "BWT_T50_FD=" + std::to_string(report)},
+                       report);
         report_and_exit(report, perform(o.op, o.a1, o.a2, o.a3, report));
     }
     close(pipefd[1]);
@@ -498,6 +546,24 @@ void run_cases(Bulwark& bw, const std::string& marker, std::vector<Case>& cases,
     }
 }
 
+// The numbers of a JSON array of numbers ("[1000,33]"; "" or not an array: none).
+std::vector<long long> numbers_of(const std::string& raw)
+{
+    std::vector<long long> out;
+    if (raw.empty() || raw[0] != '[') return out;
+    const char* s = raw.c_str() + 1;
+    for (;;) {
+        char* end = nullptr;
+        const long long v = std::strtoll(s, &end, 10);
+        if (end == s) return out;
+        out.push_back(v);
+        s = end;
+        while (*s == ' ') ++s;
+        if (*s != ',') return out;
+        ++s;
+    }
+}
+
 // The cases of `bulwark test --json` output, with their operations.
 std::vector<Case> cases_of(const std::vector<Json>& lines, const std::map<std::string, std::string>& cgroup_root_rel)
 {
@@ -521,14 +587,18 @@ std::vector<Case> cases_of(const std::vector<Json>& lines, const std::map<std::s
             c.op.a2 = j.str("access");
         }
         c.op.uid = j.num("uid");
-        if (const std::string cg = j.str("cgroup"); !cg.empty()) {
+        auto dir_of = [&](const std::string& cg) {
             auto it = cgroup_root_rel.find(cg);
-            c.op.cgroup_dir = it != cgroup_root_rel.end() ? it->second
-                                                          : (cg[0] == '/' && cg.rfind("/sys/fs/cgroup", 0) == 0
-                                                                 ? cg
-                                                                 : "/sys/fs/cgroup/" + (cg[0] == '/' ? cg.substr(1) : cg));
-        }
+            return it != cgroup_root_rel.end() ? it->second
+                                               : (cg[0] == '/' && cg.rfind("/sys/fs/cgroup", 0) == 0
+                                                      ? cg
+                                                      : "/sys/fs/cgroup/" + (cg[0] == '/' ? cg.substr(1) : cg));
+        };
+        if (const std::string cg = j.str("cgroup"); !cg.empty()) c.op.cgroup_dir = dir_of(cg);
         c.op.executable = j.str("executable");
+        for (const auto& cg : j.list("parent_cgroup")) c.op.parent_cgroup_dirs.push_back(dir_of(cg));
+        c.op.parent_uids = numbers_of(j.str("parent_uid"));
+        c.op.parent_executables = j.list("parent_executable");
         out.push_back(std::move(c));
     }
     return out;
@@ -547,6 +617,7 @@ void shipped_cases(const std::string& dir)
     for (const Json& j : first) {
         if (j.str("type") != "case") continue;
         if (!j.str("executable").empty()) executables.insert(j.str("executable"));
+        for (const auto& e : j.list("parent_executable")) executables.insert(e);
         if (j.str("op") == "exec") exec_paths.insert(j.str("path"));
         if (j.str("op") == "open" && j.num("uid") != 0) open_paths.insert(j.str("path"));
     }
@@ -579,10 +650,12 @@ void shipped_cases(const std::string& dir)
         auto cases = cases_of(by_set[label], {});
         if (cases.empty()) continue;
         for (const Case& c : cases) {
-            if (c.op.executable.empty()) continue;
+            std::vector<std::string> programs = c.op.parent_executables;
+            if (!c.op.executable.empty()) programs.push_back(c.op.executable);
             // Only a copy of this runner can act as the case's program.
-            if (read_file(c.op.executable) != read_file("/proc/self/exe"))
-                fail("case ", c.where(), ": ", c.op.executable, " exists in the guest and is not a copy of the runner");
+            for (const auto& prog : programs)
+                if (read_file(prog) != read_file("/proc/self/exe"))
+                    fail("case ", c.where(), ": ", prog, " exists in the guest and is not a copy of the runner");
         }
         RunOptions ro;
         ro.policies = set.list("files");
@@ -657,6 +730,19 @@ void random_set(uint32_t seed, const SeedDirs& sd, const std::string& cgroup_rel
     const std::string prog = read_file(kProg);
     if (prog.empty()) fail("setup: no ", kProg);
     for (const auto& p : progs) write_file(p, prog, 0755);
+    // A scoped program: a copy of this runner, so that a case can run as
+    // it, or have run it before (sticky scope). Beside the data, where no
+    // rule's tree reaches. Each policy lets it and the runner be read and
+    // run, and the cgroups be joined: a process its history put in scope
+    // does these before the case's operation, and a default deny would
+    // stop it there.
+    const std::string scoped = sd.data.substr(0, sd.data.rfind('/')) + "/px";
+    write_file(scoped, read_file("/proc/self/exe"), 0755);
+    const std::string programs_allowed =
+        cat("[[file]]\npaths = [\"", scoped, "\", \"", runner_path(), "\"]\naccess = [\"read\"]\naction = \"allow\"\n",
+            "[[file]]\npaths = [\"/sys/fs/cgroup/cgroup.procs\", \"/sys/fs/cgroup/", cgroup_rel,
+            "/cgroup.procs\"]\naccess = [\"write\"]\naction = \"allow\"\n", "[[exec]]\npaths = [\"", scoped, "\", \"",
+            runner_path(), "\"]\naction = \"allow\"\n");
     std::vector<std::string> prefixes;
     for (const auto& x : dirs) prefixes.push_back(x + "/");
     prefixes.push_back(d + "/");
@@ -670,13 +756,18 @@ void random_set(uint32_t seed, const SeedDirs& sd, const std::string& cgroup_rel
 
     const size_t npol = 1 + rng() % 3;
     for (size_t p = 0; p < npol; ++p) {
-        // Scoped to uid 1000 or to the test's cgroup: the runner (root, in
-        // the root cgroup) is never confined, whatever the dice say.
-        const bool by_uid = rng() % 2;
+        // Scoped to uid 1000, to the test's cgroup or to the scoped program
+        // (one key, or two): the runner (root, in the root cgroup, itself)
+        // is never confined, whatever the dice say.
         std::string t = cat("[policy]\nname = \"r", seed, "-", p, "\"\nmode = \"", rng() % 3 ? "enforce" : "audit", "\"\n");
-        t += by_uid ? "[scope]\nuid = 1000\n" : cat("[scope]\ncgroup = \"", cgroup_rel, "\"\n");
+        const unsigned keys = 1 + rng() % 6;  // bits: uid, cgroup, executable; never none
+        t += "[scope]\n";
+        if (keys & 1) t += "uid = 1000\n";
+        if (keys & 2) t += cat("cgroup = \"", cgroup_rel, "\"\n");
+        if (keys & 4) t += cat("executable = [\"", scoped, "\"]\n");
         t += cat("[defaults]\nfile = \"", rng() % 4 ? "allow" : "deny", "\"\nexec = \"", rng() % 4 ? "allow" : "deny",
                  "\"\nconnect = \"", rng() % 4 ? "allow" : "audit", "\"\n");
+        t += programs_allowed;
         for (size_t r = 0, n = 1 + rng() % 5; r < n; ++r) {
             t += "[[file]]\n";
             t += rng() % 2 ? cat("paths = [\"", pick(files), "\"]\n") : cat("prefixes = [\"", pick(prefixes), "\"]\n");
@@ -745,6 +836,12 @@ void random_set(uint32_t seed, const SeedDirs& sd, const std::string& cgroup_rel
         }
         if (rng() % 2) cases += "uid = 1000\n";
         if (rng() % 2) cases += cat("cgroup = \"", cgroup_rel, "\"\n");
+        if (rng() % 6 == 0) cases += cat("executable = \"", scoped, "\"\n");
+        // What the process was before (sticky scope): the kernel marks it,
+        // the evaluator is told.
+        if (rng() % 4 == 0) cases += cat("parent_cgroup = \"", cgroup_rel, "\"\n");
+        if (rng() % 4 == 0) cases += "parent_uid = 1000\n";
+        if (rng() % 4 == 0) cases += cat("parent_executable = \"", scoped, "\"\n");
         cases += "expect = \"allow\"\n\n";  // the evaluator's verdict is what is compared
     }
     write_file(sd.pol + "/cases.toml", cases);
