@@ -16,21 +16,6 @@ using namespace bulwark::test;
 
 namespace {
 
-struct Set {
-    std::vector<Policy> policies;
-    MapImage image;
-};
-
-Set compile_set(const std::vector<std::pair<std::string, std::string>>& files, const SystemView& sys)
-{
-    Set s;
-    s.policies = parse_all(files);
-    CompileResult r = compile(s.policies, sys);
-    INFO(text_of(r.diagnostics));
-    REQUIRE(r.image.has_value());
-    s.image = std::move(*r.image);
-    return s;
-}
 
 Subject as_uid(const SystemView& sys, uint32_t uid, const std::string& cgroup = "")
 {
@@ -65,7 +50,7 @@ const char* kAll = "[policy]\nname = \"all\"\n"
 TEST_CASE("explain monitors: open names the file monitor that reports it, and the others")
 {
     const FakeSystem sys = server();
-    Set s = compile_set({{"watch.toml", kWatch}, {"all.toml", kAll}}, sys);
+    CompiledSet s = compile_set({{"watch.toml", kWatch}, {"all.toml", kAll}}, sys);
     MonitoredOp op;
     op.kind = MonitoredOp::Kind::open;
     op.path = "/etc/ssh/sshd_config";
@@ -112,7 +97,7 @@ TEST_CASE("explain monitors: open names the file monitor that reports it, and th
 TEST_CASE("explain monitors: exec by the program's real path against [monitor.process]")
 {
     const FakeSystem sys = server();
-    Set s = compile_set({{"watch.toml", kWatch}}, sys);
+    CompiledSet s = compile_set({{"watch.toml", kWatch}}, sys);
     MonitoredOp op;
     op.kind = MonitoredOp::Kind::exec;
     op.subject = as_uid(sys, 0, "system.slice/nginx.service");
@@ -132,7 +117,7 @@ TEST_CASE("explain monitors: exec by the program's real path against [monitor.pr
 TEST_CASE("explain monitors: connect by destination, port and protocol")
 {
     const FakeSystem sys = server();
-    Set s = compile_set({{"watch.toml", kWatch}, {"all.toml", kAll}}, sys);
+    CompiledSet s = compile_set({{"watch.toml", kWatch}, {"all.toml", kAll}}, sys);
     MonitoredOp op;
     op.kind = MonitoredOp::Kind::connect;
     op.subject = as_uid(sys, 0, "system.slice/nginx.service");
@@ -157,7 +142,7 @@ TEST_CASE("explain monitors: connect by destination, port and protocol")
 TEST_CASE("explain monitors: a syscall outside a user's allow list, audit and kill")
 {
     const FakeSystem sys = server();
-    Set s = compile_set({{"watch.toml", kWatch}, {"all.toml", kAll}}, sys);
+    CompiledSet s = compile_set({{"watch.toml", kWatch}, {"all.toml", kAll}}, sys);
     MonitoredOp op;
     op.kind = MonitoredOp::Kind::syscall;
     op.subject = as_uid(sys, 33, "system.slice/nginx.service");
@@ -188,7 +173,7 @@ TEST_CASE("explain monitors: a syscall outside a user's allow list, audit and ki
 TEST_CASE("explain monitors: nothing is printed when no policy has a monitor of the kind")
 {
     const FakeSystem sys = server();
-    Set s = compile_set({{"r.toml", "[policy]\nname = \"r\"\n[[file]]\npaths = [\"/etc/shadow\"]\naction = \"deny\"\n"}},
+    CompiledSet s = compile_set({{"r.toml", "[policy]\nname = \"r\"\n[[file]]\npaths = [\"/etc/shadow\"]\naction = \"deny\"\n"}},
                         sys);
     MonitoredOp op;
     op.kind = MonitoredOp::Kind::open;

@@ -22,22 +22,6 @@ using namespace bulwark::test;
 
 namespace {
 
-struct Set {
-    std::vector<Policy> policies;
-    std::vector<TestCase> tests;
-    MapImage image;
-};
-
-Set compile_set(const std::vector<std::pair<std::string, std::string>>& files, const SystemView& sys)
-{
-    Set s;
-    s.policies = parse_all(files, &s.tests);
-    CompileResult r = compile(s.policies, sys);
-    INFO(text_of(r.diagnostics));
-    REQUIRE(r.image.has_value());
-    s.image = std::move(*r.image);
-    return s;
-}
 
 TestCase open_case(const std::string& path, uint8_t access = access_read)
 {
@@ -109,7 +93,7 @@ TEST_CASE("imagined: what exists is the real machine's, what is missing is made 
 TEST_CASE("imagined: a set compiles and decides on it as if the objects existed")
 {
     FakeSystem sys = server();
-    Set s;
+    CompiledSet s;
     s.policies = parse_all({{"db.toml", "[policy]\nname = \"db\"\n[scope]\nuid = \"postgres\"\n"
                                         "[[file]]\nprefixes = [\"/var/lib/postgresql/\"]\naccess = \"write\"\naction = \"audit\"\n"
                                         "[[test]]\nname = \"writes are audited\"\nop = \"open\"\n"
@@ -166,7 +150,7 @@ TEST_CASE("resolve_op: the subject and the object as the BPF side sees them")
 TEST_CASE("run_cases: verdicts, deciding rules, failures")
 {
     FakeSystem sys = server();
-    Set s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n[scope]\nuid = \"www-data\"\n"  // 1-4
+    CompiledSet s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n[scope]\nuid = \"www-data\"\n"  // 1-4
                                       "[[file]]\nprefixes = [\"/etc/\"]\naction = \"deny\"\n"        // 5
                                       "[[file]]\npaths = [\"/etc/hosts\"]\naction = \"allow\"\n"    // 8
                                       "[[test]]\nname = \"ok\"\nop = \"open\"\npath = \"/etc/shadow\"\nuid = 33\nexpect = \"deny\"\n"
@@ -216,7 +200,7 @@ TEST_CASE("find_test_sets: a set per directory of *.toml files, and one of the f
 TEST_CASE("explain: the deciding rule, the rules that lost, and why")
 {
     FakeSystem sys = server();
-    Set s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n"
+    CompiledSet s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n"
                                       "[[file]]\nprefixes = [\"/etc/\"]\naction = \"allow\"\n"          // 3
                                       "[[file]]\nprefixes = [\"/etc/ssh/\"]\naction = \"deny\"\n"       // 6
                                       "[[file]]\npaths = [\"/etc/ssh/sshd_config\"]\naction = \"audit\"\n"  // 9
@@ -269,7 +253,7 @@ TEST_CASE("explain: the deciding rule, the rules that lost, and why")
 TEST_CASE("explain: defaults, connect and exec")
 {
     FakeSystem sys = server();
-    Set s = compile_set({{"net.toml", "[policy]\nname = \"net\"\n[defaults]\nconnect = \"deny\"\nexec = \"deny\"\n"
+    CompiledSet s = compile_set({{"net.toml", "[policy]\nname = \"net\"\n[defaults]\nconnect = \"deny\"\nexec = \"deny\"\n"
                                       "[[connect]]\ncidrs = [\"10.0.0.0/8\"]\nports = [22]\naction = \"allow\"\n"  // 6
                                       "[[connect]]\ncidrs = [\"10.1.0.0/16\"]\naction = \"audit\"\n"             // 10
                                       "[[exec]]\nprefixes = [\"/usr/bin/\"]\naction = \"allow\"\n"}},           // 13
@@ -306,7 +290,7 @@ TEST_CASE("explain: defaults, connect and exec")
 TEST_CASE("explain: running a program reads it first, so a file rule can stop an exec")
 {
     FakeSystem sys = server();
-    Set s = compile_set({{"f.toml", "[policy]\nname = \"f\"\nmode = \"audit\"\n"
+    CompiledSet s = compile_set({{"f.toml", "[policy]\nname = \"f\"\nmode = \"audit\"\n"
                                     "[[file]]\npaths = [\"/usr/bin/curl\"]\naccess = \"read\"\naction = \"deny\"\n"},  // 4
                          {"x.toml", "[policy]\nname = \"x\"\n"
                                     "[[exec]]\npaths = [\"/usr/bin/curl\"]\naction = \"audit\"\n"}},                      // 3
@@ -368,7 +352,7 @@ TEST_CASE("explain: agrees with the evaluator on random policy sets (seeded)")
             }
             texts.emplace_back("p" + std::to_string(p) + ".toml", t);
         }
-        Set s = compile_set(texts, sys);
+        CompiledSet s = compile_set(texts, sys);
         Evaluator eval(s.image);
         for (int k = 0; k < 12; ++k) {
             TestCase t;

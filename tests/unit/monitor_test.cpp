@@ -825,15 +825,20 @@ TEST_CASE("decoder: a change of times is op \"metadata\", call \"utimes\" (bpf/l
 TEST_CASE("decoder: mounts are op \"mount\"; a move_mount names both ends; a fail-closed handle says why")
 {
     DecodeFixture f;
-    bw_file_event e{};
-    e.h.kind = BW_KIND_FILE;
-    e.h.verdict = BW_VERDICT_DENY;
-    e.h.generation = 1;
-    e.h.policy = BW_POLICY_NONE;
-    e.h.entry = BW_ENTRY_NONE;
-    e.op = BW_OP_MOUNT;
-    e.call = BW_FCALL_MOVE_MOUNT;
-    e.access = BW_ACCESS_CREATE;
+    // A denial by no policy of generation 1: the fields under test only.
+    auto denial = [](uint32_t op, uint32_t call, uint32_t access, uint32_t entry) {
+        bw_file_event e{};
+        e.h.kind = BW_KIND_FILE;
+        e.h.verdict = BW_VERDICT_DENY;
+        e.h.generation = 1;
+        e.h.policy = BW_POLICY_NONE;
+        e.h.entry = entry;
+        e.op = op;
+        e.call = call;
+        e.access = access;
+        return e;
+    };
+    bw_file_event e = denial(BW_OP_MOUNT, BW_FCALL_MOVE_MOUNT, BW_ACCESS_CREATE, BW_ENTRY_NONE);
     std::strcpy(e.path, "/srv/data");
     std::strcpy(e.target, "/etc/cron.d");
     CHECK(f.decode(e).find(R"("op":"mount","call":"move_mount","path":"/srv/data","access":"create","target":"/etc/cron.d")") !=
@@ -848,15 +853,7 @@ TEST_CASE("decoder: mounts are op \"mount\"; a move_mount names both ends; a fai
     e.call = BW_FCALL_MOUNT;
     CHECK(f.decode(e).find(R"("call":"mount")") != std::string::npos);
 
-    bw_file_event h{};
-    h.h.kind = BW_KIND_FILE;
-    h.h.verdict = BW_VERDICT_DENY;
-    h.h.generation = 1;
-    h.h.policy = BW_POLICY_NONE;
-    h.h.entry = BW_ENTRY_DISCONNECTED;
-    h.op = BW_OP_OPEN;
-    h.access = BW_ACCESS_READ;
-    line = f.decode(h);
+    line = f.decode(denial(BW_OP_OPEN, BW_FCALL_OPEN, BW_ACCESS_READ, BW_ENTRY_DISCONNECTED));
     CHECK(line.find(R"x("reason":"opened by a file handle, with no path to its mount's root (fail-closed)")x") !=
           std::string::npos);
     CHECK(std::string(fail_closed_reason(BW_ENTRY_TOO_DEEP)).find("walk limit") != std::string::npos);

@@ -19,21 +19,6 @@ using namespace bulwark::test;
 
 namespace {
 
-struct Set {
-    std::vector<Policy> policies;
-    MapImage image;
-};
-
-Set compile_set(const std::vector<std::pair<std::string, std::string>>& files, const SystemView& sys)
-{
-    Set s;
-    s.policies = parse_all(files);
-    CompileResult r = compile(s.policies, sys);
-    INFO(text_of(r.diagnostics));
-    REQUIRE(r.image.has_value());
-    s.image = std::move(*r.image);
-    return s;
-}
 
 TestCase shadow_as(std::optional<std::string> exe = std::nullopt)
 {
@@ -52,7 +37,7 @@ ResolvedOp resolved(const TestCase& tc, const SystemView& sys)
 }
 
 // The evaluator's verdict, after checking that explain agrees with it.
-Verdict verdict(const Set& s, const SystemView& sys, const TestCase& tc)
+Verdict verdict(const CompiledSet& s, const SystemView& sys, const TestCase& tc)
 {
     const ResolvedOp op = resolved(tc, sys);
     const Explanation e = explain(s.policies, s.image, sys, op);
@@ -75,7 +60,7 @@ UidSpec uid(uint32_t n) { return UidSpec{n, {}}; }
 TEST_CASE("sticky scope: a shell nginx spawned stays in nginx's scope")
 {
     FakeSystem sys = server();
-    const Set s = compile_set({{"nginx.toml", kNginx}}, sys);
+    const CompiledSet s = compile_set({{"nginx.toml", kNginx}}, sys);
 
     TestCase sh = shadow_as("/bin/sh");
     CHECK(verdict(s, sys, sh) == Verdict::allow);
@@ -121,7 +106,7 @@ TEST_CASE("sticky scope: uids and cgroups it had before")
 
     SUBCASE("uid: dropping to nobody keeps www-data's scope")
     {
-        const Set s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n[scope]\nuid = \"www-data\"\n"
+        const CompiledSet s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n[scope]\nuid = \"www-data\"\n"
                                                 "[[file]]\npaths = [\"/etc/shadow\"]\naction = \"deny\"\n"}},
                                   sys);
         TestCase t = shadow_as();
@@ -134,7 +119,7 @@ TEST_CASE("sticky scope: uids and cgroups it had before")
     }
     SUBCASE("cgroup: moving out of nginx.service keeps its scope; a cgroup below it counts")
     {
-        const Set s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n[scope]\n"
+        const CompiledSet s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n[scope]\n"
                                                 "cgroup = \"system.slice/nginx.service\"\n"
                                                 "[[file]]\npaths = [\"/etc/shadow\"]\naction = \"deny\"\n"}},
                                   sys);
@@ -150,7 +135,7 @@ TEST_CASE("sticky scope: uids and cgroups it had before")
     }
     SUBCASE("keys are still ANDed: the history of one key does not stand in for another")
     {
-        const Set s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n[scope]\nuid = 33\n"
+        const CompiledSet s = compile_set({{"web.toml", "[policy]\nname = \"web\"\n[scope]\nuid = 33\n"
                                                 "executable = \"/usr/sbin/nginx\"\n"
                                                 "[[file]]\npaths = [\"/etc/shadow\"]\naction = \"deny\"\n"}},
                                   sys);
@@ -178,7 +163,7 @@ TEST_CASE("sticky scope: a kind with more scoped keys than the kernel has room f
 
     SUBCASE("uids: 4 fit, a 5th scoped one fills the room; unscoped ones take none")
     {
-        const Set s = policies("uid = [1, 2, 3, 4, 5]\n", "uid = 33\n");
+        const CompiledSet s = policies("uid = [1, 2, 3, 4, 5]\n", "uid = 33\n");
         TestCase t = shadow_as();
         t.uid = uid(1000);
         t.parent_uids = {uid(1), uid(2), uid(3), uid(4), uid(4), uid(100), uid(101)};
@@ -192,7 +177,7 @@ TEST_CASE("sticky scope: a kind with more scoped keys than the kernel has room f
     }
     SUBCASE("programs: 2 fit, a 3rd fills the room; two names of one program are one")
     {
-        const Set s = policies("executable = [\"/usr/bin/ls\", \"/usr/bin/curl\", \"/usr/bin/ssh\"]\n",
+        const CompiledSet s = policies("executable = [\"/usr/bin/ls\", \"/usr/bin/curl\", \"/usr/bin/ssh\"]\n",
                                "executable = \"/usr/sbin/nginx\"\n");
         TestCase t = shadow_as("/bin/sh");
         t.parent_executables = {at("/usr/bin/ls"), at("/bin/ls"), at("/usr/bin/curl")};
@@ -203,7 +188,7 @@ TEST_CASE("sticky scope: a kind with more scoped keys than the kernel has room f
     }
     SUBCASE("cgroups: every scoped level of a cgroup takes its own slot")
     {
-        const Set s = policies("cgroup = [\"system.slice\", \"system.slice/nginx.service\", \"user.slice\", "
+        const CompiledSet s = policies("cgroup = [\"system.slice\", \"system.slice/nginx.service\", \"user.slice\", "
                                "\"user.slice/user-1000.slice\", \"a.slice\"]\n",
                                "cgroup = \"c.slice\"\n");
         TestCase t = shadow_as();
@@ -216,7 +201,7 @@ TEST_CASE("sticky scope: a kind with more scoped keys than the kernel has room f
     }
     SUBCASE("out of room in one kind does not open another kind")
     {
-        const Set s = policies("uid = [1, 2, 3, 4, 5]\n", "uid = 33\nexecutable = \"/usr/sbin/nginx\"\n");
+        const CompiledSet s = policies("uid = [1, 2, 3, 4, 5]\n", "uid = 33\nexecutable = \"/usr/sbin/nginx\"\n");
         TestCase t = shadow_as("/bin/sh");
         t.parent_uids = {uid(1), uid(2), uid(3), uid(4), uid(5)};
         CHECK(verdict(s, sys, t) == Verdict::allow);  // never nginx
@@ -231,7 +216,7 @@ TEST_CASE("sticky scope: a program matched by name only is in scope while it run
     // changed matches [scope] executable by its (parent, name) key alone,
     // and leaves no mark (decision 012, Limits).
     FakeSystem sys = server();
-    const Set s = compile_set({{"nginx.toml", kNginx}}, sys);
+    const CompiledSet s = compile_set({{"nginx.toml", kNginx}}, sys);
     const Evaluator eval(s.image);
     auto upgraded = describe_exe(sys, "/usr/sbin/nginx");
     REQUIRE(upgraded);
@@ -252,7 +237,7 @@ TEST_CASE("sticky scope: monitors look at what the process is now")
     // bw_mon_scope reads no marks: a shell nginx spawned is out of the
     // scope of nginx's file monitor, though in the scope of its rules.
     FakeSystem sys = server();
-    const Set s = compile_set({{"nginx.toml", std::string(kNginx) + "[[monitor.file]]\npaths = [\"/etc/passwd\"]\n"}},
+    const CompiledSet s = compile_set({{"nginx.toml", std::string(kNginx) + "[[monitor.file]]\npaths = [\"/etc/passwd\"]\n"}},
                               sys);
     TestCase t = shadow_as("/bin/sh");
     t.path.value = "/etc/passwd";
@@ -267,7 +252,7 @@ TEST_CASE("sticky scope: monitors look at what the process is now")
 TEST_CASE("sticky scope: run_cases and resolving the history")
 {
     FakeSystem sys = server();
-    const Set s = compile_set({{"nginx.toml", kNginx}}, sys);
+    const CompiledSet s = compile_set({{"nginx.toml", kNginx}}, sys);
     TestCase ok = shadow_as("/bin/sh");
     ok.name = "shell after nginx";
     ok.parent_executables = {at("/usr/sbin/nginx")};
@@ -316,7 +301,7 @@ TEST_CASE("sticky scope: explain agrees with the evaluator, policy by policy, on
             t += std::string("[[file]]\npaths = [\"/etc/shadow\"]\naction = \"") + (rng() % 2 ? "deny" : "audit") + "\"\n";
             texts.emplace_back("p" + std::to_string(p) + ".toml", t);
         }
-        const Set s = compile_set(texts, sys);
+        const CompiledSet s = compile_set(texts, sys);
         const Evaluator eval(s.image);
         for (int k = 0; k < 10; ++k) {
             TestCase t = shadow_as(pick(exes));

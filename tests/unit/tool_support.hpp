@@ -3,6 +3,7 @@
 // a Debian server, and diagnostics lookup.
 #pragma once
 
+#include "compile/compiler.hpp"
 #include "fake_system.hpp"
 #include "policy/parser.hpp"
 
@@ -78,6 +79,25 @@ inline std::vector<const Diagnostic*> all_with(const Diagnostics& ds, const std:
     for (const Diagnostic& d : ds.all())
         if (d.message.find(needle) != std::string::npos) out.push_back(&d);
     return out;
+}
+
+// A policy set parsed and compiled on `sys` (it must compile), with its
+// [[test]] cases.
+struct CompiledSet {
+    std::vector<Policy> policies;
+    std::vector<TestCase> tests;
+    MapImage image;
+};
+
+inline CompiledSet compile_set(const std::vector<std::pair<std::string, std::string>>& files, const SystemView& sys)
+{
+    CompiledSet s;
+    s.policies = parse_all(files, &s.tests);
+    CompileResult r = compile(s.policies, sys);
+    INFO(text_of(r.diagnostics));
+    REQUIRE(r.image.has_value());
+    s.image = std::move(*r.image);
+    return s;
 }
 
 }  // namespace bulwark::test
