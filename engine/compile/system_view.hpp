@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 struct stat;
 
@@ -44,6 +45,10 @@ public:
         (void)path;
         return std::nullopt;
     }
+    // The LSMs the running kernel lists (/sys/kernel/security/lsm), or
+    // nullopt when that is not known. "bpf" among them says BPF-LSM may
+    // be there; only loading a program proves it (bulwark probe).
+    virtual std::optional<std::vector<std::string>> lsms() const { return std::nullopt; }
 };
 
 // The machine this process runs on, as one compile sees it: a policy set
@@ -66,6 +71,7 @@ public:
     std::optional<uint32_t> uid_of_user(const std::string& name) const override;
     std::optional<std::string> cgroup2_mount() const override;
     std::optional<std::string> unmatchable(const std::string& path) const override;
+    std::optional<std::vector<std::string>> lsms() const override;
 
 private:
     // `plain`: the stat came from lstat(2) and found no symlink.

@@ -56,6 +56,7 @@ public:
     std::optional<uint32_t> uid_of_user(const std::string& name) const override;
     std::optional<std::string> cgroup2_mount() const override;
     std::optional<std::string> unmatchable(const std::string& path) const override { return real_.unmatchable(path); }
+    std::optional<std::vector<std::string>> lsms() const override { return real_.lsms(); }
 
 private:
     // `path` resolved through the real machine as far as it exists, then

@@ -8,6 +8,8 @@
 // service knows what holds.
 #include "lint/checks.hpp"
 
+#include <algorithm>
+
 namespace bulwark::lint {
 namespace {
 
@@ -29,6 +31,16 @@ bool denies_anything(const Policy& p)
            p.defaults.connect.action == Action::deny;
 }
 
+// What the running kernel says of BPF-LSM, for the warning: "" when bpf
+// is listed or nothing is known.
+std::string kernel_note(const SystemView& machine)
+{
+    const auto lsms = machine.lsms();
+    if (!lsms || std::find(lsms->begin(), lsms->end(), "bpf") != lsms->end()) return "";
+    return "; this kernel does not list bpf among its LSMs (/sys/kernel/security/lsm), so here the fanotify "
+           "backend would decide";
+}
+
 }  // namespace
 
 void scope_checks(Context& ctx)
@@ -42,7 +54,8 @@ void scope_checks(Context& ctx)
                                 "still ask a process out of the scope to act for it (ptrace or process_vm_writev "
                                 "into it, systemd-run, a cron or at job), and where the fanotify backend decides "
                                 "(kernels without BPF-LSM) the scope does not stick and mounts and file handles are "
-                                "not decided; none of this is decided in this version of bulwark");
+                                "not decided; none of this is decided in this version of bulwark" +
+                                kernel_note(ctx.machine));
         }
     }
 }

@@ -242,6 +242,9 @@ public:
     // Paths at or below `dir` are on a filesystem whose kernel objects do
     // not carry stat(2)'s identities (a btrfs subvolume): unmatchable() says `why`.
     void mark_unmatchable(const std::string& dir, const std::string& why) { unmatchable_[dir] = why; }
+    // /sys/kernel/security/lsm as this machine would list it (default: not known).
+    void set_lsms(std::vector<std::string> lsms) { lsms_ = std::move(lsms); }
+    std::optional<std::vector<std::string>> lsms() const override { return lsms_; }
     std::optional<std::string> unmatchable(const std::string& path) const override
     {
         for (const auto& [dir, why] : unmatchable_)
@@ -400,6 +403,7 @@ private:
     std::map<std::string, uint32_t> users_;
     std::optional<std::string> cgroup2_;
     std::map<std::string, std::string> unmatchable_;
+    std::optional<std::vector<std::string>> lsms_;
 };
 
 // ---- comparing walk descriptions -----------------------------------------

@@ -85,6 +85,19 @@ TEST_CASE("lint: the ways out of an enforcing policy's scope still open are warn
     EXPECT_NONE(d, "a program it starts");
     EXPECT_ONE(d, Severity::warning, 3, "ask a process out of the scope to act for it");
     EXPECT_NONE(d, "can mount over");  // decided: docs/decisions/016
+    EXPECT_NONE(d, "does not list bpf");  // nothing known of this kernel
+    SUBCASE("a kernel that does not list bpf among its LSMs: the warning says the fallback would decide")
+    {
+        FakeSystem nobpf = server();
+        const std::string text = HEAD "[scope]\nuid = [0]\n[[file]]\npaths = [\"/etc/shadow\"]\naction = \"deny\"\n";
+        nobpf.set_lsms({"lockdown", "capability", "apparmor"});
+        Diagnostics without = lint1(text, nobpf);
+        EXPECT_ONE(without, Severity::warning, 3, "does not list bpf among its LSMs");
+        nobpf.set_lsms({"lockdown", "capability", "bpf"});
+        Diagnostics with = lint1(text, nobpf);
+        EXPECT_ONE(with, Severity::warning, 3, "ask a process out of the scope");
+        EXPECT_NONE(with, "does not list bpf");
+    }
     SUBCASE("audit mode, a global policy, a scope that holds no root: fewer or none")
     {
         Diagnostics audit = lint1("[policy]\nname = \"p\"\nmode = \"audit\"\n[scope]\nuid = [0]\n"
