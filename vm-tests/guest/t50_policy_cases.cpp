@@ -234,6 +234,20 @@ OpResult run_op(const Op& o)
             const auto id = static_cast<uid_t>(u);
             if (setresuid(id, 0, 0) != 0 || setresuid(0, 0, 0) != 0) report_and_exit(report, 2000 + errno);
         }
+        // After a history, a child of the process goes on (the marks pass
+        // at fork: a tree, not one process); this one waits for it and
+        // ends as it did.
+        if (!o.parent_cgroup_dirs.empty() || !o.parent_uids.empty()) {
+            const pid_t kid = fork();
+            if (kid < 0) report_and_exit(report, 2000 + errno);
+            if (kid > 0) {
+                close(report);
+                int st = 0;
+                while (waitpid(kid, &st, 0) < 0 && errno == EINTR) {
+                }
+                _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0));
+            }
+        }
         if (!o.cgroup_dir.empty()) join(o.cgroup_dir);
         if (o.uid != 0) {
             const auto id = static_cast<uid_t>(o.uid);
