@@ -4,9 +4,11 @@
  * at the first directory with a key (docs/decisions/001-file-matching.md).
  * The walk follows d_parent, so a bind mount, a symlink, "..", a relative
  * path or /proc/self/fd/N all lead to the same dentries; at a filesystem's
- * root it continues at the mount point. At most one hash lookup per level
- * (none where the policy set's directory filter rules a key out), no loop
- * over rules, no string compare.
+ * root it continues at the mount point, consulting the key of the
+ * directory the mount covers (docs/decisions/016-mounts-and-handles.md); a
+ * root that is not its mount's (a file handle's dentry) fails closed. At
+ * most one hash lookup per level (none where the policy set's directory
+ * filter rules a key out), no loop over rules, no string compare.
  * Mirrored by Evaluator::walk (engine/compile/evaluator.cpp).
  */
 #ifndef BULWARK_PATH_WALK_BPF_H
@@ -134,7 +136,6 @@ struct bw_walk {
  * verifier over each walk callback (issue 14). */
 extern int bw_level_key(__u32 at, __u32 dev, __u64 parent_ino, __u64 name, struct bw_path_rule *found);
 
-
 /* One level: true (and w->found set) when a key decides. */
 static __always_inline bool bw_level(struct bw_walk *w, __u64 parent_ino, const unsigned char *name)
 {
@@ -243,8 +244,7 @@ static __always_inline enum bw_walk_end bw_walk_dentry(struct dentry *dentry, st
 	w->end = BW_WALK_TOO_DEEP;
 	levels = bpf_loop(BW_WALK_MAX_DEPTH, bw_dentry_step, w, 0);
 	if (w->end != BW_WALK_ROOT)
-		return w->end;  /* found, or too deep (or bpf_loop refused: fail closed) */
-
+		return w->end;  /* found, disconnected, or too deep (or bpf_loop refused: fail closed) */
 
 	/* At the filesystem's root (w->d): when its mount is the topmost one,
 	 * the walk has reached "/" (as bw_mount_step's first step would find). */
