@@ -1,5 +1,7 @@
 #include "compile/system_view.hpp"
 
+#include "util/lsm_list.hpp"
+
 #include <climits>
 #include <cstdlib>
 #include <fstream>
@@ -168,21 +170,9 @@ std::optional<std::string> RealSystem::cgroup2_mount() const
     return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> RealSystem::lsms() const
+std::optional<std::string> RealSystem::lsm_list() const
 {
-    std::ifstream in("/sys/kernel/security/lsm");
-    std::string text;
-    if (!in || !std::getline(in, text)) return std::nullopt;
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= text.size()) {
-        const size_t comma = text.find(',', start);
-        const std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!name.empty()) out.push_back(name);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
-    return out;
+    return read_lsm_list();
 }
 
 namespace {

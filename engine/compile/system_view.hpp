@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
 
 struct stat;
 
@@ -45,10 +44,10 @@ public:
         (void)path;
         return std::nullopt;
     }
-    // The LSMs the running kernel lists (/sys/kernel/security/lsm), or
-    // nullopt when that is not known. "bpf" among them says BPF-LSM may
-    // be there; only loading a program proves it (bulwark probe).
-    virtual std::optional<std::vector<std::string>> lsms() const { return std::nullopt; }
+    // The running kernel's active LSM list (util/lsm_list.hpp), or nullopt
+    // when that is not known. "bpf" in it says BPF-LSM may be there; only
+    // loading a program proves it (bulwark probe).
+    virtual std::optional<std::string> lsm_list() const { return std::nullopt; }
 };
 
 // The machine this process runs on, as one compile sees it: a policy set
@@ -71,7 +70,7 @@ public:
     std::optional<uint32_t> uid_of_user(const std::string& name) const override;
     std::optional<std::string> cgroup2_mount() const override;
     std::optional<std::string> unmatchable(const std::string& path) const override;
-    std::optional<std::vector<std::string>> lsms() const override;
+    std::optional<std::string> lsm_list() const override;
 
 private:
     // `plain`: the stat came from lstat(2) and found no symlink.

@@ -56,7 +56,7 @@ public:
     std::optional<uint32_t> uid_of_user(const std::string& name) const override;
     std::optional<std::string> cgroup2_mount() const override;
     std::optional<std::string> unmatchable(const std::string& path) const override { return real_.unmatchable(path); }
-    std::optional<std::vector<std::string>> lsms() const override { return real_.lsms(); }
+    std::optional<std::string> lsm_list() const override { return real_.lsm_list(); }
 
 private:
     // `path` resolved through the real machine as far as it exists, then

@@ -5,10 +5,9 @@
 #include "compile/system_view.hpp"
 #include "kernel/bpf_handles.hpp"
 #include "util/error.hpp"
+#include "util/lsm_list.hpp"
 
 #include <bpf/libbpf.h>
-#include <fstream>
-#include <sstream>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -17,31 +16,15 @@ namespace bulwark {
 namespace {
 
 constexpr const char* kSecurityfs = "/sys/kernel/security";
-constexpr const char* kLsmList = "/sys/kernel/security/lsm";
 
-std::optional<std::string> read_lsm_list()
+// The LSM list, mounting securityfs first when it is not: it often is not,
+// and mounting it changes nothing else.
+std::optional<std::string> read_lsm_list_mounting()
 {
-    std::ifstream in(kLsmList);
-    if (!in) {
-        // securityfs is often not mounted; mounting it changes nothing else.
-        struct stat st {};
-        if (::stat(kSecurityfs, &st) == 0 && S_ISDIR(st.st_mode))
-            ::mount("securityfs", kSecurityfs, "securityfs", 0, nullptr);
-        in.open(kLsmList);
-        if (!in) return std::nullopt;
-    }
-    std::string list;
-    std::getline(in, list);
-    return list;
-}
-
-bool list_has(const std::string& list, const std::string& name)
-{
-    std::stringstream ss(list);
-    std::string item;
-    while (std::getline(ss, item, ','))
-        if (item == name) return true;
-    return false;
+    if (auto list = read_lsm_list()) return list;
+    struct stat st {};
+    if (::stat(kSecurityfs, &st) == 0 && S_ISDIR(st.st_mode)) ::mount("securityfs", kSecurityfs, "securityfs", 0, nullptr);
+    return read_lsm_list();
 }
 
 }  // namespace
@@ -49,8 +32,8 @@ bool list_has(const std::string& list, const std::string& name)
 KernelSupport probe_kernel()
 {
     KernelSupport s;
-    s.lsm_list = read_lsm_list();
-    s.bpf_lsm_active = s.lsm_list && list_has(*s.lsm_list, "bpf");
+    s.lsm_list = read_lsm_list_mounting();
+    s.bpf_lsm_active = s.lsm_list && lsm_list_has(*s.lsm_list, "bpf");
     s.lsm_programs_load = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, nullptr) == 1;
     struct utsname u {};
     if (::uname(&u) == 0) s.kernel_release = u.release;
@@ -60,7 +43,7 @@ KernelSupport probe_kernel()
 void require_lsm_enforcement(const KernelSupport& s)
 {
     if (!s.lsm_list) {
-        throw Error("cannot read the active LSM list (" + std::string(kLsmList) +
+        throw Error("cannot read the active LSM list (" + std::string(kLsmListPath) +
                         "), so bulwark cannot tell whether BPF-LSM programs would enforce anything",
                     "mount securityfs (mount -t securityfs securityfs /sys/kernel/security) and run again",
                     exit_unsupported);

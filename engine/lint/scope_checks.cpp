@@ -7,8 +7,7 @@
 // policy's [scope], so an operator who relies on the scope to confine a
 // service knows what holds.
 #include "lint/checks.hpp"
-
-#include <algorithm>
+#include "util/lsm_list.hpp"
 
 namespace bulwark::lint {
 namespace {
@@ -35,8 +34,8 @@ bool denies_anything(const Policy& p)
 // is listed or nothing is known.
 std::string kernel_note(const SystemView& machine)
 {
-    const auto lsms = machine.lsms();
-    if (!lsms || std::find(lsms->begin(), lsms->end(), "bpf") != lsms->end()) return "";
+    const auto list = machine.lsm_list();
+    if (!list || lsm_list_has(*list, "bpf")) return "";
     return "; this kernel does not list bpf among its LSMs (/sys/kernel/security/lsm), so here the fanotify "
            "backend would decide";
 }

@@ -243,8 +243,8 @@ public:
     // not carry stat(2)'s identities (a btrfs subvolume): unmatchable() says `why`.
     void mark_unmatchable(const std::string& dir, const std::string& why) { unmatchable_[dir] = why; }
     // /sys/kernel/security/lsm as this machine would list it (default: not known).
-    void set_lsms(std::vector<std::string> lsms) { lsms_ = std::move(lsms); }
-    std::optional<std::vector<std::string>> lsms() const override { return lsms_; }
+    void set_lsm_list(std::string list) { lsm_list_ = std::move(list); }
+    std::optional<std::string> lsm_list() const override { return lsm_list_; }
     std::optional<std::string> unmatchable(const std::string& path) const override
     {
         for (const auto& [dir, why] : unmatchable_)
@@ -403,7 +403,7 @@ private:
     std::map<std::string, uint32_t> users_;
     std::optional<std::string> cgroup2_;
     std::map<std::string, std::string> unmatchable_;
-    std::optional<std::vector<std::string>> lsms_;
+    std::optional<std::string> lsm_list_;
 };
 
 // ---- comparing walk descriptions -----------------------------------------

@@ -90,10 +90,10 @@ TEST_CASE("lint: the ways out of an enforcing policy's scope still open are warn
     {
         FakeSystem nobpf = server();
         const std::string text = HEAD "[scope]\nuid = [0]\n[[file]]\npaths = [\"/etc/shadow\"]\naction = \"deny\"\n";
-        nobpf.set_lsms({"lockdown", "capability", "apparmor"});
+        nobpf.set_lsm_list("lockdown,capability,apparmor");
         Diagnostics without = lint1(text, nobpf);
         EXPECT_ONE(without, Severity::warning, 3, "does not list bpf among its LSMs");
-        nobpf.set_lsms({"lockdown", "capability", "bpf"});
+        nobpf.set_lsm_list("lockdown,capability,bpf");
         Diagnostics with = lint1(text, nobpf);
         EXPECT_ONE(with, Severity::warning, 3, "ask a process out of the scope");
         EXPECT_NONE(with, "does not list bpf");
