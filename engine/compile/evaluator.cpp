@@ -52,19 +52,11 @@ const bw_path_rule* Evaluator::walk(const FileObject& object, bool& too_deep) co
             // the entry: its own key decides, its names do not (as
             // bw_mount_step). Unknown (0) where only paths are known.
             if (self || !step.parent_ino) continue;
-            bw_inode_key key{};
-            key.ino = step.parent_ino;
-            key.dev = step.parent_dev;
-            key.role = BW_ROLE_ANCESTOR;
-            auto dir = inodes_.find(raw(key));
+            auto dir = inodes_.find(raw_inode_key(step.parent_dev, step.parent_ino, BW_ROLE_ANCESTOR));
             if (dir != inodes_.end()) return &image_.inode_rules[dir->second].value;
             continue;
         }
-        bw_inode_key key{};
-        key.ino = step.parent_ino;
-        key.dev = step.parent_dev;
-        key.role = BW_ROLE_ANCESTOR;
-        auto dir = inodes_.find(raw(key));
+        auto dir = inodes_.find(raw_inode_key(step.parent_dev, step.parent_ino, BW_ROLE_ANCESTOR));
         if (dir != inodes_.end()) {
             const bw_path_rule& value = image_.inode_rules[dir->second].value;
             if (value.flags & (self ? BW_ENTRY_NAMED_FILES : BW_ENTRY_NAMED_TREES)) {
@@ -134,11 +126,7 @@ const bw_path_rule* backstop(const MapImage& image, const std::unordered_map<std
                              const FileIdentity& self)
 {
     if (self.nlink <= 1 || self.is_dir) return nullptr;
-    bw_inode_key key{};
-    key.ino = self.ino;
-    key.dev = self.dev;
-    key.role = BW_ROLE_SELF;
-    auto it = inodes.find(raw(key));
+    auto it = inodes.find(raw_inode_key(self.dev, self.ino, BW_ROLE_SELF));
     return it == inodes.end() ? nullptr : &image.inode_rules[it->second].value;
 }
 }  // namespace

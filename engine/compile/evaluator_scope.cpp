@@ -17,11 +17,8 @@ uint64_t Evaluator::executable_scope(const Subject& subject) const
     const auto& set = image_.policy_set;
     uint64_t m = set.executable_free;
     if (!subject.exe) return m;  // a kernel thread runs no program
-    bw_inode_key ik{};
-    ik.ino = subject.exe->self.ino;
-    ik.dev = subject.exe->self.dev;
-    ik.role = BW_ROLE_SELF;
-    if (auto it = exe_inodes_.find(raw(ik)); it != exe_inodes_.end())
+    if (auto it = exe_inodes_.find(raw_inode_key(subject.exe->self.dev, subject.exe->self.ino, BW_ROLE_SELF));
+        it != exe_inodes_.end())
         return m | image_.scope_exe_inodes[it->second].second;
     bw_name_key nk{};
     nk.parent_ino = subject.exe->parent_ino;
@@ -72,12 +69,9 @@ Marks Evaluator::marks(const Subject& subject) const
     // is in scope while it runs, but bw_mark_task does not mark it.
     if (~set.executable_free & set.active) {
         for (const ExeIdentity& exe : h.exes) {
-            bw_inode_key ik{};
-            ik.ino = exe.self.ino;
-            ik.dev = exe.self.dev;
-            ik.role = BW_ROLE_SELF;
-            if (auto it = exe_inodes_.find(raw(ik)); it != exe_inodes_.end()) {
-                add(exes, raw(ik));  // two names of one inode (hard links) are one mark
+            const std::string key = raw_inode_key(exe.self.dev, exe.self.ino, BW_ROLE_SELF);
+            if (auto it = exe_inodes_.find(key); it != exe_inodes_.end()) {
+                add(exes, key);  // two names of one inode (hard links) are one mark
                 out.exes |= image_.scope_exe_inodes[it->second].second;
             }
         }

@@ -4,6 +4,8 @@
 // padding compares equal.
 #pragma once
 
+#include "bulwark/abi.h"
+
 #include <string>
 
 namespace bulwark {
@@ -12,6 +14,16 @@ template <typename Key>
 std::string raw(const Key& k)
 {
     return std::string(reinterpret_cast<const char*>(&k), sizeof(k));
+}
+
+// The bytes of the inode key (dev, ino) of `role` (enum bw_role).
+inline std::string raw_inode_key(uint32_t dev, uint64_t ino, uint32_t role)
+{
+    bw_inode_key key{};
+    key.ino = ino;
+    key.dev = dev;
+    key.role = role;
+    return raw(key);
 }
 
 }  // namespace bulwark
