@@ -75,7 +75,7 @@ std::string covering_change(const std::set<std::string>& before, const std::set<
 }
 
 MountWatcher::MountWatcher(boost::asio::io_context& io, OnChange on_change, std::chrono::milliseconds debounce)
-    : fd_(io), timer_(io), on_change_(std::move(on_change)), debounce_(debounce)
+    : fd_(io), burst_(io, std::move(on_change), debounce)
 {
     const int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error("cannot watch mounts (/proc/self/mountinfo): " + errno_text(errno));
@@ -94,7 +94,7 @@ void MountWatcher::stop()
     if (stopped_) return;
     stopped_ = true;
     boost::system::error_code ec;
-    timer_.cancel();
+    burst_.cancel();
     fd_.close(ec);
 }
 
@@ -135,15 +135,7 @@ void MountWatcher::table_changed()
     std::set<std::string> now = read_points();
     const std::string point = covering_change(points_, now, rule_paths_);
     points_ = std::move(now);
-    if (point.empty() || !pending_.empty()) return;  // nothing of ours, or this burst is already due
-    pending_ = point;
-    timer_.expires_after(debounce_);
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec || stopped_) return;
-        std::string p = std::move(pending_);
-        pending_.clear();
-        on_change_(p);
-    });
+    if (!point.empty()) burst_.note(point);
 }
 
 }  // namespace bulwark

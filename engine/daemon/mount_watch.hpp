@@ -11,10 +11,11 @@
 // (docs/decisions/016-mounts-and-handles.md), so those open no hole either.
 #pragma once
 
+#include "daemon/debounce.hpp"
+
 #include <utility>  // before asio: g++ 12 + Boost 1.74 need std::exchange declared
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <set>
@@ -53,12 +54,9 @@ private:
     std::set<std::string> read_points();
 
     boost::asio::posix::stream_descriptor fd_;
-    boost::asio::steady_timer timer_;
-    OnChange on_change_;
-    std::chrono::milliseconds debounce_;
+    Debounced burst_;  // the first mount point of a burst, after `debounce`
     std::vector<std::string> rule_paths_;
     std::set<std::string> points_;
-    std::string pending_;  // the first mount point of the burst
     bool stopped_ = false;
 };
 

@@ -44,7 +44,7 @@ WatchPoints watch_points(const std::vector<std::string>& rule_paths)
 }
 
 PathWatcher::PathWatcher(boost::asio::io_context& io, OnChange on_change, std::chrono::milliseconds debounce)
-    : fd_(io), timer_(io), on_change_(std::move(on_change)), debounce_(debounce)
+    : fd_(io), burst_(io, std::move(on_change), debounce)
 {
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) throw Error("cannot watch rule paths (inotify_init1): " + errno_text(errno));
@@ -62,7 +62,7 @@ void PathWatcher::stop()
     if (stopped_) return;
     stopped_ = true;
     boost::system::error_code ec;
-    timer_.cancel();
+    burst_.cancel();
     fd_.close(ec);
 }
 
@@ -99,34 +99,21 @@ void PathWatcher::read_events()
             const auto* e = reinterpret_cast<const inotify_event*>(buf + at);
             at += ssize_t(sizeof(inotify_event) + e->len);
             if (e->mask & IN_Q_OVERFLOW) {
-                changed("(inotify queue overflow)");
+                burst_.note("(inotify queue overflow)");
                 continue;
             }
             auto it = by_wd_.find(e->wd);
             if (it == by_wd_.end()) continue;
             const auto& names = it->second.second;
             if (e->mask & kSelfEvents) {
-                if (!names.empty()) changed(names.begin()->second);
+                if (!names.empty()) burst_.note(names.begin()->second);
                 continue;
             }
             if (!(e->mask & kEntryEvents) || e->len == 0) continue;
             auto name = names.find(e->name);
-            if (name != names.end()) changed(name->second);
+            if (name != names.end()) burst_.note(name->second);
         }
     }
-}
-
-void PathWatcher::changed(const std::string& rule_path)
-{
-    if (!pending_.empty()) return;  // this burst is already due
-    pending_ = rule_path;
-    timer_.expires_after(debounce_);
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec || stopped_) return;
-        std::string path = std::move(pending_);
-        pending_.clear();
-        on_change_(path);
-    });
 }
 
 }  // namespace bulwark

@@ -10,10 +10,11 @@
 // inotify on the parents, not fanotify).
 #pragma once
 
+#include "daemon/debounce.hpp"
+
 #include <utility>  // before asio: g++ 12 + Boost 1.74 need std::exchange declared
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -44,14 +45,10 @@ public:
 private:
     void wait();
     void read_events();
-    void changed(const std::string& rule_path);
 
     boost::asio::posix::stream_descriptor fd_;
-    boost::asio::steady_timer timer_;
-    OnChange on_change_;
-    std::chrono::milliseconds debounce_;
+    Debounced burst_;  // the first rule path of a burst, after `debounce`
     std::map<int, std::pair<std::string, std::map<std::string, std::string>>> by_wd_;
-    std::string pending_;  // the first rule path of the burst
     bool stopped_ = false;
 };
 
